@@ -1,0 +1,29 @@
+import PrimesModel
+
+/// Everything a conversion needs that is loaded once per process: the formats, the mappings and the
+/// canonical code lists. The CLI and the server each build one at start-up.
+public struct AdapterEnvironment: Sendable {
+    public let registry: FormatRegistry
+    public let mappings: MappingLibrary
+    public let codeLists: CanonicalCodeLists
+
+    public init(registry: FormatRegistry, mappings: MappingLibrary, codeLists: CanonicalCodeLists) {
+        self.registry = registry
+        self.mappings = mappings
+        self.codeLists = codeLists
+    }
+
+    /// Locates `Mappings/` and loads the canonical code lists and ISO tables.
+    public static func load(registry: FormatRegistry = .builtIn) throws -> AdapterEnvironment {
+        let mappings = try MappingLibrary.locate()
+        return AdapterEnvironment(registry: registry, mappings: mappings, codeLists: try mappings.canonicalCodeLists())
+    }
+
+    public var validator: Validator {
+        Validator(codeLists: codeLists)
+    }
+
+    public func context(mappingOverride: String? = nil) -> ConversionContext {
+        ConversionContext(mappings: mappings, codeLists: codeLists, mappingOverride: mappingOverride)
+    }
+}

@@ -1,0 +1,6 @@
+extension FormatRegistry {
+    /// The formats this build of the gateway ships. An adapter adds its `RecordFormat` here.
+    public static let builtIn = FormatRegistry([
+        CanonicalFormat.format
+    ])
+}

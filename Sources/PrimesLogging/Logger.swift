@@ -1,0 +1,162 @@
+import Foundation
+
+/// A small structured logger that cannot print personal data by accident.
+///
+/// Every metadata value is a `LogValue`; only values built with `.safe` (ids the gateway made, counts,
+/// formats, durations) are printed. Anything else prints as `<redacted>`, so a name, a birth date, a phone
+/// number or an identifier that slips into a log call never reaches the log.
+public struct Logger: Sendable {
+    public enum Level: String, Sendable, Comparable, CaseIterable {
+        case debug, info, notice, warning, error
+
+        public static func < (lhs: Level, rhs: Level) -> Bool {
+            allCases.firstIndex(of: lhs) ?? 0 < allCases.firstIndex(of: rhs) ?? 0
+        }
+    }
+
+    /// How lines are written: JSON for the daemon, short text for people at a terminal.
+    public enum Style: Sendable {
+        case json
+        case text
+    }
+
+    public let label: String
+    public let style: Style
+    public let minimumLevel: Level
+    /// Metadata added to every line, such as `request.id` or `batch.id`.
+    public let metadata: [String: LogValue]
+    private let sink: LogSink
+
+    public init(label: String, style: Style, minimumLevel: Level = .info, sink: LogSink = .standardError) {
+        self.init(label: label, style: style, minimumLevel: minimumLevel, metadata: [:], sink: sink)
+    }
+
+    private init(label: String, style: Style, minimumLevel: Level, metadata: [String: LogValue], sink: LogSink) {
+        self.label = label
+        self.style = style
+        self.minimumLevel = minimumLevel
+        self.metadata = metadata
+        self.sink = sink
+    }
+
+    /// A logger that adds `extra` to every line, such as a request id for the life of one request.
+    public func with(_ extra: [String: LogValue]) -> Logger {
+        Logger(
+            label: label,
+            style: style,
+            minimumLevel: minimumLevel,
+            metadata: metadata.merging(extra) { _, new in new },
+            sink: sink
+        )
+    }
+
+    public func debug(_ event: String, _ metadata: [String: LogValue] = [:]) {
+        log(.debug, event, metadata)
+    }
+
+    public func info(_ event: String, _ metadata: [String: LogValue] = [:]) {
+        log(.info, event, metadata)
+    }
+
+    public func notice(_ event: String, _ metadata: [String: LogValue] = [:]) {
+        log(.notice, event, metadata)
+    }
+
+    public func warning(_ event: String, _ metadata: [String: LogValue] = [:]) {
+        log(.warning, event, metadata)
+    }
+
+    public func error(_ event: String, _ metadata: [String: LogValue] = [:]) {
+        log(.error, event, metadata)
+    }
+
+    /// Writes one line for `event`, a dotted name such as `delivery.failed`, with its metadata.
+    public func log(_ level: Level, _ event: String, _ extra: [String: LogValue]) {
+        guard level >= minimumLevel else { return }
+        let all = metadata.merging(extra) { _, new in new }
+        sink.write(format(level, event, all) + "\n")
+    }
+
+    func format(_ level: Level, _ event: String, _ metadata: [String: LogValue]) -> String {
+        let keys = metadata.keys.sorted()
+        switch style {
+        case .json:
+            var fields: [(String, String)] = [
+                ("ts", Date().formatted(.iso8601)), ("level", level.rawValue), ("logger", label), ("event", event),
+            ]
+            fields += keys.map { ($0, metadata[$0]?.rendered ?? LogValue.redactedText) }
+            return "{" + fields.map { "\(jsonString($0)):\(jsonString($1))" }.joined(separator: ",") + "}"
+        case .text:
+            let pairs = keys.map { "\($0)=\(metadata[$0]?.rendered ?? LogValue.redactedText)" }
+            return ([level.rawValue, event] + pairs).joined(separator: " ")
+        }
+    }
+}
+
+/// A metadata value: printed only when marked safe.
+public enum LogValue: Sendable, Hashable {
+    /// A value known to carry no personal data: a batch id the gateway made, a format name, a count.
+    case safe(String)
+    /// Any other value; it is kept out of the log.
+    case redacted
+
+    static let redactedText = "<redacted>"
+
+    /// A count or other number; numbers the gateway computes are never personal data.
+    public static func count(_ number: Int) -> LogValue {
+        .safe(String(number))
+    }
+
+    /// A duration in milliseconds.
+    public static func milliseconds(_ seconds: Double) -> LogValue {
+        .safe(String(format: "%.1f", seconds * 1000))
+    }
+
+    /// Marks a value as personal or unknown data; it prints as `<redacted>`.
+    public static func sensitive(_ value: some Any) -> LogValue {
+        .redacted
+    }
+
+    var rendered: String {
+        switch self {
+        case .safe(let text): text
+        case .redacted: Self.redactedText
+        }
+    }
+}
+
+/// Where log lines go: standard error by default, or a collector in tests.
+public final class LogSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private let write: (String) -> Void
+
+    public init(_ write: @escaping (String) -> Void) {
+        self.write = write
+    }
+
+    public static let standardError = LogSink { line in
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func write(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        write(line)
+    }
+}
+
+private func jsonString(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+        default: out.unicodeScalars.append(scalar)
+        }
+    }
+    return out + "\""
+}
