@@ -8,7 +8,10 @@ public struct CommandSpec: Sendable {
         public let help: String
         public let required: Bool
 
-        public init(_ long: String, short: Character? = nil, value valueName: String? = nil, required: Bool = false, help: String) {
+        public init(
+            _ long: String, short: Character? = nil, value valueName: String? = nil, required: Bool = false,
+            help: String
+        ) {
             self.long = long
             self.short = short
             self.valueName = valueName

@@ -39,7 +39,8 @@ public enum ISOCodeTables {
         else { throw ISOCodeTableError.malformed(file: file) }
         let entries = rows.compactMap { row -> CodeList.Entry? in
             guard let code = row["alpha_3"] else { return nil }
-            return CodeList.Entry(code: code, label: row["name"], attributes: row.filter { attributes.contains($0.key) })
+            return CodeList.Entry(
+                code: code, label: row["name"], attributes: row.filter { attributes.contains($0.key) })
         }
         let version = Self.packageVersion() ?? "unknown"
         return try CodeList(name: name, version: version, source: file, entries: entries)

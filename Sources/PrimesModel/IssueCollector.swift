@@ -112,9 +112,12 @@ struct IssueCollector {
             let wellFormed =
                 segments.count >= 2
                 && segments.allSatisfy { segment in
-                    !segment.isEmpty && segment.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
+                    !segment.isEmpty
+                        && segment.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-") }
                 }
-            if !wellFormed { add("extensions.\(namespace)", "a namespace is a dotted lower-case name like unhcr.progres") }
+            if !wellFormed {
+                add("extensions.\(namespace)", "a namespace is a dotted lower-case name like unhcr.progres")
+            }
         }
     }
 

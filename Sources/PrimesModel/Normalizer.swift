@@ -54,7 +54,8 @@ public enum Normalizer {
     }
 
     private static func normalized(_ identifier: Identifier) -> Identifier {
-        Identifier(scheme: identifier.scheme.trimmed, value: identifier.value.trimmed, issuer: identifier.issuer.trimmedOrNil)
+        Identifier(
+            scheme: identifier.scheme.trimmed, value: identifier.value.trimmed, issuer: identifier.issuer.trimmedOrNil)
     }
 
     private static func normalized(_ name: PersonName) -> PersonName {
@@ -70,12 +71,16 @@ public enum Normalizer {
     }
 
     private static func normalized(_ place: Place) -> Place {
-        Place(text: place.text.trimmedOrNil, country: place.country.trimmedOrNil?.uppercased(), adminCode: place.adminCode.trimmedOrNil)
+        Place(
+            text: place.text.trimmedOrNil, country: place.country.trimmedOrNil?.uppercased(),
+            adminCode: place.adminCode.trimmedOrNil)
     }
 
     private static func normalized(_ location: Location) -> Location {
         Location(
-            levels: location.levels.map { AdminLevel(level: $0.level, code: $0.code.trimmedOrNil, name: $0.name.trimmedOrNil) },
+            levels: location.levels.map {
+                AdminLevel(level: $0.level, code: $0.code.trimmedOrNil, name: $0.name.trimmedOrNil)
+            },
             address: location.address.trimmedOrNil
         )
     }

@@ -52,7 +52,8 @@ public struct Validator: Sendable {
         issues.checkLocation(person.location, field: "location")
         if let group = person.group {
             issues.checkNotBlank(group.id, field: "group.id")
-            issues.checkCode(group.relationshipToFocalPoint, list: "relationship-type", field: "group.relationshipToFocalPoint")
+            issues.checkCode(
+                group.relationshipToFocalPoint, list: "relationship-type", field: "group.relationshipToFocalPoint")
         }
         for (index, relationship) in person.relationships.enumerated() {
             issues.checkCode(relationship.type, list: "relationship-type", field: "relationships[\(index)].type")
@@ -63,7 +64,9 @@ public struct Validator: Sendable {
             issues.checkCode(event.role, list: "event-role", field: "events[\(index)].role")
             issues.checkPlace(event.place, field: "events[\(index)].place")
         }
-        if let consent = person.consent { issues.checkCode(consent.status, list: "consent-status", field: "consent.status") }
+        if let consent = person.consent {
+            issues.checkCode(consent.status, list: "consent-status", field: "consent.status")
+        }
         issues.checkExtensions(person.extensions)
         issues.checkVersion(person.version, updatedAt: person.updatedAt)
     }

@@ -47,7 +47,9 @@ extension CommandLine {
 
     static func overview() -> String {
         var lines = ["usage: \(program) COMMAND [OPTIONS]", "", "commands:"]
-        for verb in verbs { lines.append("  " + verb.spec.name.padding(toLength: 12, withPad: " ", startingAt: 0) + verb.spec.summary) }
+        for verb in verbs {
+            lines.append("  " + verb.spec.name.padding(toLength: 12, withPad: " ", startingAt: 0) + verb.spec.summary)
+        }
         lines.append("")
         lines.append("\(program) COMMAND --help shows a command's options.")
         return lines.joined(separator: "\n")

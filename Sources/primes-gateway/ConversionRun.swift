@@ -60,7 +60,8 @@ struct ConversionRun {
             let lines = warning.issues.map { "\(warning.location): warning: \($0)" }
             FileHandle.standardError.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
-        let summary = "\(report.recordsIn) read, \(report.recordsOut) \(report.to == "validate" ? "valid" : "written"), "
+        let summary =
+            "\(report.recordsIn) read, \(report.recordsOut) \(report.to == "validate" ? "valid" : "written"), "
             + "\(report.rejectedCount) rejected"
         if report.rejectedCount > 0 || isatty(2) == 1 { printError(summary) }
     }

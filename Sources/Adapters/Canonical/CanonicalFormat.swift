@@ -49,7 +49,8 @@ public final class CanonicalReader: RecordReader {
         case .typeMismatch(let type, let context):
             return FieldIssue(field: context.codingPath.fieldPath.orRecord, rule: "must be \(Self.jsonType(type))")
         case .valueNotFound(let type, let context):
-            return FieldIssue(field: context.codingPath.fieldPath.orRecord, rule: "must be \(Self.jsonType(type)), not null")
+            return FieldIssue(
+                field: context.codingPath.fieldPath.orRecord, rule: "must be \(Self.jsonType(type)), not null")
         case .dataCorrupted(let context):
             // Foundation reports malformed JSON as corrupted data at the top level.
             if context.codingPath.isEmpty { return FieldIssue(field: "record", rule: "not valid JSON") }

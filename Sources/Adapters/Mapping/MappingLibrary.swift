@@ -21,7 +21,9 @@ public final class MappingLibrary: @unchecked Sendable {
             return MappingLibrary(root: URL(fileURLWithPath: configured))
         }
         let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
-        let starts = [executable.deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath)]
+        let starts = [
+            executable.deletingLastPathComponent(), URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
+        ]
         for start in starts {
             var folder = start.standardizedFileURL
             for _ in 0..<8 {
@@ -42,7 +44,9 @@ public final class MappingLibrary: @unchecked Sendable {
             let beside = base.deletingLastPathComponent().appendingPathComponent(reference).standardizedFileURL
             if FileManager.default.fileExists(atPath: beside.path) { return beside }
         }
-        if FileManager.default.fileExists(atPath: reference) { return URL(fileURLWithPath: reference).standardizedFileURL }
+        if FileManager.default.fileExists(atPath: reference) {
+            return URL(fileURLWithPath: reference).standardizedFileURL
+        }
         return root.appendingPathComponent(reference).standardizedFileURL
     }
 

@@ -48,7 +48,9 @@ public indirect enum YAMLNode: Sendable, Equatable {
     /// Parses one YAML document with libyaml; `name` is used in error messages.
     public static func parse(_ text: String, name: String) throws(MappingError) -> YAMLNode {
         var parser = yaml_parser_t()
-        guard yaml_parser_initialize(&parser) == 1 else { throw .yaml(file: name, line: 0, reason: "parser init failed") }
+        guard yaml_parser_initialize(&parser) == 1 else {
+            throw .yaml(file: name, line: 0, reason: "parser init failed")
+        }
         defer { yaml_parser_delete(&parser) }
         let bytes = Array(text.utf8)
         return try bytes.withUnsafeBufferPointer { (buffer) throws(MappingError) -> YAMLNode in

@@ -32,7 +32,9 @@ public final class LineReader {
                     var lineEnd = newline
                     if lineEnd > lineStart && chunk[lineEnd - 1] == 0x0D { lineEnd -= 1 }
                     try checkLength(lineEnd - lineStart)
-                    return try chunk.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[lineStart..<lineEnd])) }
+                    return try chunk.withUnsafeBytes {
+                        try body(UnsafeRawBufferPointer(rebasing: $0[lineStart..<lineEnd]))
+                    }
                 }
                 carried.append(contentsOf: chunk[lineStart..<newline])
                 return try finish(&carried, body)
@@ -50,7 +52,9 @@ public final class LineReader {
         }
     }
 
-    private func finish<Result>(_ line: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Result) throws -> Result {
+    private func finish<Result>(_ line: inout [UInt8], _ body: (UnsafeRawBufferPointer) throws -> Result) throws
+        -> Result
+    {
         if line.last == 0x0D { line.removeLast() }
         try checkLength(line.count)
         return try line.withUnsafeBytes(body)
