@@ -39,7 +39,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var maximumBodyBytes: Int = 16 << 20
     /// A connection idle for this long (a slow or silent client) is closed.
     public var connectionTimeoutSeconds: Int = 30
-    /// At most this many connections are open at once; further ones are refused.
+    /// At most this many connections are open at once; further ones wait in the system's listen queue until one
+    /// ends (and are refused by the system when that queue is full). Raised to `threadCount` if lower.
     public var connectionLimit: Int = 1024
 
     public init(

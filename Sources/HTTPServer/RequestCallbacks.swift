@@ -98,7 +98,7 @@ private func payloadTooLarge(_ server: ServerContext) -> HTTPResponse {
 
 /// Sends `response`; libmicrohttpd copies the body, so nothing here outlives the call.
 private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
-    let status = (100...599).contains(response.status) ? response.status : 500
+    let status = (200...599).contains(response.status) ? response.status : 500
     var body = response.body
     let created = body.withUnsafeMutableBytes { bytes in
         MHD_create_response_from_buffer(bytes.count, bytes.baseAddress, .RESPMEM_MUST_COPY)
@@ -112,14 +112,13 @@ private func queue(_ response: HTTPResponse, on connection: OpaquePointer) -> MH
     return MHD_queue_response(connection, UInt32(status), created)
 }
 
-/// The values of one kind (headers, query arguments) in the order the client sent them; names of headers are
-/// lower-cased by the caller's dictionary building, query names are kept as sent.
+/// The values of one kind (headers, query arguments) in the order the client sent them; header names are
+/// lower-cased, query names kept as sent.
 private func connectionValues(_ connection: OpaquePointer, kind: MHD_ValueKind) -> [(String, String)] {
     final class Collected {
         var items: [(String, String)] = []
     }
     let collected = Collected()
-    let lowerCaseNames = kind == .HEADER_KIND
     _ = withExtendedLifetime(collected) {
         MHD_get_connection_values(
             connection, kind,
@@ -132,7 +131,6 @@ private func connectionValues(_ connection: OpaquePointer, kind: MHD_ValueKind) 
                 return .YES
             }, Unmanaged.passUnretained(collected).toOpaque())
     }
-    _ = lowerCaseNames
     return collected.items
 }
 

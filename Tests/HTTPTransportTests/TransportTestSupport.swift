@@ -114,3 +114,63 @@ func opensslFingerprint(of path: String) throws -> String {
     let hex = result.standardOutput.split(separator: "=").last.map(String.init) ?? ""
     return hex.replacingOccurrences(of: ":", with: "").trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
 }
+
+/// A plain TCP connection to 127.0.0.1, for tests that need to behave like a slow or idle client.
+final class RawConnection {
+    let descriptor: Int32
+
+    init(port: UInt16, readTimeoutSeconds: Int = 5) throws {
+        descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw RawConnectionError(step: "socket") }
+        // Reads give up after a few seconds, so a test can never hang on a server that keeps the connection.
+        setReadTimeout(seconds: readTimeoutSeconds)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else {
+            close(descriptor)
+            throw RawConnectionError(step: "connect")
+        }
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    func setReadTimeout(seconds: Int) {
+        var limit = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+    }
+
+    /// Reads until the server closes the connection (or five seconds pass without data); returns what came and
+    /// whether the connection was closed by the server.
+    func readUntilClosed() -> (text: String, closed: Bool) {
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<1000 {
+            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count > 0 {
+                received.append(contentsOf: buffer.prefix(count))
+                continue
+            }
+            let closed = count == 0 || errno == ECONNRESET
+            return (String(decoding: received, as: UTF8.self), closed)
+        }
+        return (String(decoding: received, as: UTF8.self), false)
+    }
+}
+
+struct RawConnectionError: Error {
+    let step: String
+}
