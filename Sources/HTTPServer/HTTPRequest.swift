@@ -14,6 +14,8 @@ public struct HTTPRequest: Sendable {
     public let clientCertificate: ClientCertificate?
     /// The client's IP address as text (`127.0.0.1`, `::1`).
     public let remoteAddress: String
+    /// The client's TCP port; requests on one kept-alive connection share it.
+    public let remotePort: UInt16
 
     /// Makes a request; the server builds these, tests and in-process callers may too.
     public init(
@@ -23,7 +25,8 @@ public struct HTTPRequest: Sendable {
         headers: [String: String] = [:],
         body: [UInt8] = [],
         clientCertificate: ClientCertificate? = nil,
-        remoteAddress: String = ""
+        remoteAddress: String = "",
+        remotePort: UInt16 = 0
     ) {
         self.method = method
         self.path = path
@@ -34,6 +37,7 @@ public struct HTTPRequest: Sendable {
         self.body = body
         self.clientCertificate = clientCertificate
         self.remoteAddress = remoteAddress
+        self.remotePort = remotePort
     }
 
     /// The value of the header called `name`, compared case-insensitively.

@@ -58,3 +58,15 @@ func addressText(_ address: UnsafePointer<sockaddr>) -> String {
     guard written != nil else { return "" }
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+/// The port of a peer's IPv4 or IPv6 socket address, or 0 for another family.
+func portNumber(_ address: UnsafePointer<sockaddr>) -> UInt16 {
+    switch Int32(address.pointee.sa_family) {
+    case AF_INET:
+        address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+    case AF_INET6:
+        address.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+    default:
+        0
+    }
+}

@@ -42,6 +42,7 @@ let handleRequest: MHD_AccessHandlerCallback = { cls, connection, url, method, _
     if state.bodyTooLarge {
         return queue(payloadTooLarge(server), on: connection)
     }
+    let peer = remotePeer(of: connection)
     let request = HTTPRequest(
         method: method.map { String(cString: $0) } ?? "",
         path: url.map { String(cString: $0) } ?? "/",
@@ -51,7 +52,8 @@ let handleRequest: MHD_AccessHandlerCallback = { cls, connection, url, method, _
         },
         body: state.body,
         clientCertificate: state.clientCertificate,
-        remoteAddress: remoteAddress(of: connection)
+        remoteAddress: peer.address,
+        remotePort: peer.port
     )
     return queue(server.handler(request), on: connection)
 }
@@ -134,9 +136,9 @@ private func connectionValues(_ connection: OpaquePointer, kind: MHD_ValueKind) 
     return collected.items
 }
 
-private func remoteAddress(of connection: OpaquePointer) -> String {
+private func remotePeer(of connection: OpaquePointer) -> (address: String, port: UInt16) {
     guard let info = primes_mhd_connection_info(connection, .CONNECTION_INFO_CLIENT_ADDRESS),
         let address = info.pointee.client_addr
-    else { return "" }
-    return addressText(address)
+    else { return ("", 0) }
+    return (addressText(address), portNumber(address))
 }

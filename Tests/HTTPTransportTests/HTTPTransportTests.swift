@@ -211,6 +211,19 @@ struct HTTPTransportTests {
         #expect(calls.value == threads * requestsPerThread)
     }
 
+    @Test("one client reuses its TLS connection for consecutive requests")
+    func keepAlive() throws {
+        let server = try startTLSServer(handler: echoHandler())
+        defer { server.stop() }
+        let client = try testClient()
+        let url = "https://127.0.0.1:\(server.port)/ping"
+
+        let ports = try (0..<5).map { _ in try decodeEcho(client.send(HTTPClientRequest(url: url))).remotePort }
+
+        #expect(ports.allSatisfy { $0 != 0 })
+        #expect(Set(ports).count == 1)
+    }
+
     @Test("bad configurations are refused with a clear error")
     func badConfiguration() throws {
         #expect(throws: HTTPServerError.invalidHost("localhost")) {

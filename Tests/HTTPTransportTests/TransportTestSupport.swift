@@ -31,6 +31,7 @@ struct Echo: Codable {
     let clientSubject: String?
     let clientFingerprint: String?
     let remoteAddress: String
+    let remotePort: UInt16
 }
 
 /// A handler that answers every request with what it saw.
@@ -45,7 +46,8 @@ func echoHandler(counter: CallCounter? = nil) -> @Sendable (HTTPRequest) -> HTTP
             body: String(decoding: request.body, as: UTF8.self),
             clientSubject: request.clientCertificate?.subject,
             clientFingerprint: request.clientCertificate?.sha256Fingerprint,
-            remoteAddress: request.remoteAddress
+            remoteAddress: request.remoteAddress,
+            remotePort: request.remotePort
         )
         var response = HTTPResponse.json(200, echo)
         response.headers.append((name: "X-Served-By", value: "transport-tests"))
