@@ -155,25 +155,26 @@ public final class PrimeroClient: RecordDestination, @unchecked Sendable {
         pageSize: Int = PrimeroClient.maximumPageSize,
         onPage: ([UInt8]) throws -> Void
     ) throws -> Int {
-        let per = max(1, min(pageSize, Self.maximumPageSize))
-        var filters: [(String, String)] = []
-        if let since { filters.append(("last_updated_at", "\(since)..\(Timestamp.now())")) }
-        var page = 1
+        let pages = PrimeroCasePages(client: self, since: since, pageSize: pageSize)
         var read = 0
-        var lastPage = Int.max
-        while page <= lastPage {
-            let query = filters + [("page", String(page)), ("per", String(per))]
-            let response = try sendRetrying("GET", "/api/v2/cases", query: query)
-            guard response.status == 200 else { throw PrimeroClientError.from(response) }
-            let (cases, total) = try Self.listPage(response.body)
-            try onPage(response.body)
-            read += cases.count
-            // The first page's total bounds the loop, so a server that keeps answering cannot keep it going.
-            if lastPage == Int.max { lastPage = max(1, (total + per - 1) / per) }
-            if cases.isEmpty { break }
-            page += 1
+        while let page = try pages.next() {
+            try onPage(page.body)
+            read += page.count
         }
         return read
+    }
+
+    /// One page of the case list, tried up to three times through a 503, a 5xx or a timeout.
+    public func casePage(
+        _ page: Int,
+        per: Int,
+        filters: [(String, String)] = []
+    ) throws(PrimeroClientError) -> PrimeroCasePage {
+        let query = filters + [("page", String(page)), ("per", String(per))]
+        let response = try sendRetrying("GET", "/api/v2/cases", query: query)
+        guard response.status == 200 else { throw PrimeroClientError.from(response) }
+        let (cases, total) = try Self.listPage(response.body)
+        return PrimeroCasePage(body: response.body, count: cases.count, total: total)
     }
 
     // MARK: - Requests

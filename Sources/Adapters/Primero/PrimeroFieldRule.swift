@@ -124,7 +124,7 @@ public struct PrimeroMapping: Sendable {
     }
 
     /// The mapping the run uses for `primero-json`, checked against the canonical code lists.
-    static func load(_ context: ConversionContext) throws -> PrimeroMapping {
+    public static func load(_ context: ConversionContext) throws -> PrimeroMapping {
         let file = try context.mapping(for: PrimeroFormat.format)
         try context.mappings.checkTargets(of: file, against: context.codeLists)
         return try PrimeroMapping(file)
