@@ -29,6 +29,14 @@ public final class HTTPClient: @unchecked Sendable {
     /// - Throws: `HTTPClientError` when no response came: bad URL, timeout, connection or TLS failure.
     public func send(_ request: HTTPClientRequest) throws(HTTPClientError) -> HTTPClientResponse {
         let shownURL = redactedURL(request.url)
+        // A line break in a header would let a value smuggle in headers of its own.
+        for header in request.headers where (header.name + header.value).contains(where: \.isNewline) {
+            let named = header.name.contains(where: \.isNewline) ? "a header name" : "header \(header.name)"
+            throw .other(url: shownURL, reason: "\(named) contains a line break")
+        }
+        if request.authorization?.headerValue.contains(where: \.isNewline) == true {
+            throw .other(url: shownURL, reason: "the authorization credentials contain a line break")
+        }
         guard let handle = borrowHandle() else {
             throw .other(url: shownURL, reason: "libcurl could not create a handle")
         }
@@ -73,25 +81,25 @@ public final class HTTPClient: @unchecked Sendable {
             body.withUnsafeBufferPointer { bodyPointer in
                 withExtendedLifetime(transfer) { () -> CURLcode in
                     let context = Unmanaged.passUnretained(transfer).toOpaque()
-                    var setup = configure(handle, for: request, headerList: headerList)
-                    setup =
-                        setup == CURLE_OK
-                        ? primes_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorPointer.baseAddress) : setup
-                    setup =
-                        setup == CURLE_OK
-                        ? primes_curl_set_write_function(handle, CURLOPT_WRITEFUNCTION, receiveBody) : setup
-                    setup = setup == CURLE_OK ? primes_curl_set_pointer(handle, CURLOPT_WRITEDATA, context) : setup
-                    setup =
-                        setup == CURLE_OK
-                        ? primes_curl_set_write_function(handle, CURLOPT_HEADERFUNCTION, receiveHeader) : setup
-                    setup = setup == CURLE_OK ? primes_curl_set_pointer(handle, CURLOPT_HEADERDATA, context) : setup
-                    if setup == CURLE_OK, request.body != nil {
-                        setup = primes_curl_set_offset(
-                            handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyPointer.count))
-                        // libcurl reads the body from this pointer during perform, which runs inside this closure.
+                    let errorStart = errorPointer.baseAddress
+                    var steps: [() -> CURLcode] = [
+                        { self.configure(handle, for: request, headerList: headerList) },
+                        { primes_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorStart) },
+                        { primes_curl_set_write_function(handle, CURLOPT_WRITEFUNCTION, receiveBody) },
+                        { primes_curl_set_pointer(handle, CURLOPT_WRITEDATA, context) },
+                        { primes_curl_set_write_function(handle, CURLOPT_HEADERFUNCTION, receiveHeader) },
+                        { primes_curl_set_pointer(handle, CURLOPT_HEADERDATA, context) },
+                    ]
+                    if request.body != nil {
+                        // libcurl reads the body from this pointer during perform, which runs inside this closure;
+                        // an empty body still needs a non-null pointer, or libcurl would read from a callback.
                         let start = bodyPointer.baseAddress ?? UnsafePointer(bitPattern: 1)
-                        setup = setup == CURLE_OK ? primes_curl_set_pointer(handle, CURLOPT_POSTFIELDS, start) : setup
+                        steps.append {
+                            primes_curl_set_offset(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bodyPointer.count))
+                        }
+                        steps.append { primes_curl_set_pointer(handle, CURLOPT_POSTFIELDS, start) }
                     }
+                    let setup = firstFailure(of: steps)
                     guard setup == CURLE_OK else { return setup }
                     return curl_easy_perform(handle)
                 }
@@ -141,6 +149,11 @@ public final class HTTPClient: @unchecked Sendable {
         default:
             steps.append { primes_curl_set_string(handle, CURLOPT_CUSTOMREQUEST, request.method) }
         }
+        return firstFailure(of: steps)
+    }
+
+    /// Runs the option-setting steps in order, stopping at the first that libcurl refuses.
+    private func firstFailure(of steps: [() -> CURLcode]) -> CURLcode {
         for step in steps {
             let code = step()
             if code != CURLE_OK { return code }

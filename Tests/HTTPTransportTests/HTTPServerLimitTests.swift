@@ -80,4 +80,21 @@ struct HTTPServerLimitTests {
         #expect(!shown.contains("s3cret-pass"))
         #expect(!shown.contains("partner:"))
     }
+
+    @Test("a header with a line break is refused before anything is sent")
+    func headerInjectionIsRefused() throws {
+        let calls = CallCounter()
+        let server = try HTTPServer(configuration: HTTPServerConfiguration(), handler: echoHandler(counter: calls))
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)/"
+
+        #expect(throws: HTTPClientError.other(url: url, reason: "header X-Note contains a line break")) {
+            try HTTPClient().send(
+                HTTPClientRequest(url: url, headers: [(name: "X-Note", value: "a\r\nX-Injected: yes")]))
+        }
+        #expect(throws: HTTPClientError.self) {
+            try HTTPClient().send(HTTPClientRequest(url: url, authorization: .bearer("token\nX-Injected: yes")))
+        }
+        #expect(calls.value == 0)
+    }
 }

@@ -234,6 +234,12 @@ struct HTTPTransportTests {
         #expect(throws: HTTPServerError.self) {
             try HTTPServer(configuration: HTTPServerConfiguration(tls: missing)) { _ in .text(200, "") }
         }
+        let certificates = try TestCertificates.shared()
+        let mismatched = TLSServerConfiguration(
+            certificatePath: certificates.serverCertificate, privateKeyPath: certificates.clientKey)
+        #expect(throws: HTTPServerError.startFailed(host: "127.0.0.1", port: 0)) {
+            try HTTPServer(configuration: HTTPServerConfiguration(tls: mismatched)) { _ in .text(200, "") }
+        }
         #expect(throws: HTTPClientError.invalidURL("ftp://127.0.0.1/file")) {
             try HTTPClient().send(HTTPClientRequest(url: "ftp://127.0.0.1/file"))
         }
