@@ -26,7 +26,16 @@ struct PrimeroCaseWriting {
         var remaining = canonical
         var issues: [FieldIssue] = []
 
-        for rule in mapping.rules where !rule.readOnly && data[rule.field] == nil {
+        for rule in mapping.rules where !rule.readOnly {
+            if let sent = data[rule.field] {
+                // A second rule for the same key (the individual id as `id` and as an identifier): its value is
+                // held when it is the one already sent.
+                if let path = rule.canonical, let value = path.value(in: canonical), value.scalarText == sent.scalarText
+                {
+                    Self.release(path, from: &remaining)
+                }
+                continue
+            }
             do {
                 guard let path = rule.canonical else {
                     if let value = primeroExtensions[rule.field], !PrimeroValue.isEmpty(value) {
@@ -96,17 +105,17 @@ struct PrimeroCaseWriting {
             if let estimatedField = rule.estimatedField {
                 data[estimatedField] = .bool(date["estimated"] == .bool(true))
             }
-            path.remove(from: &remaining)
+            Self.release(path, from: &remaining)
         case .adminCode:
             guard let code = person.location?.mostPreciseCode else { return }
             data[rule.field] = .string(code)
             try FieldPath("\(path).levels").remove(from: &remaining)
         case .family:
             data[rule.field] = try familyRows(rule, person: person)
-            path.remove(from: &remaining)
+            Self.release(path, from: &remaining)
         case .text, .integer, .boolean, .dateTime, .caseId:
             data[rule.field] = try PrimeroValue.write(value, as: rule.type)
-            path.remove(from: &remaining)
+            Self.release(path, from: &remaining)
         }
     }
 
@@ -146,11 +155,11 @@ struct PrimeroCaseWriting {
 
         // Only the values written leave `remaining`: another rule, or the report, takes the rest.
         guard case .array(let items)? = path.value(in: remaining) else {
-            path.remove(from: &remaining)
+            Self.release(path, from: &remaining)
             return
         }
         let left = items.filter { !written.contains($0.scalarText ?? "") }
-        if left.isEmpty { path.remove(from: &remaining) } else { try path.set(.array(left), in: &remaining) }
+        if left.isEmpty { Self.release(path, from: &remaining) } else { try path.set(.array(left), in: &remaining) }
     }
 
     /// One subform row per relationship, its `unique_id` stable for the same person, type and relative, and
@@ -184,6 +193,19 @@ struct PrimeroCaseWriting {
             rows.append(.object(row))
         }
         return .array(rows)
+    }
+
+    /// Takes a written field out of `remaining`; for `identifiers[scheme=X].value` the whole identifier goes,
+    /// so that its `scheme` is not reported as a field left behind.
+    static func release(_ path: FieldPath, from remaining: inout JSONValue) {
+        if path.segments.count >= 2, case .match = path.segments[path.segments.count - 2],
+            let dot = path.description.lastIndex(of: "."),
+            let element = try? FieldPath(String(path.description[..<dot]))
+        {
+            element.remove(from: &remaining)
+        } else {
+            path.remove(from: &remaining)
+        }
     }
 
     /// The canonical fields left after every rule took its own: what Primero cannot hold.

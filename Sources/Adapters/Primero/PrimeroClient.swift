@@ -48,6 +48,23 @@ public final class PrimeroClient: RecordDestination, @unchecked Sendable {
         writing = PrimeroCaseWriting(mapping: mapping)
     }
 
+    /// A client for a configured destination: its URL, credentials and CA, and a mapping file (an instance's
+    /// overlay) or the seed's, checked against the canonical code lists.
+    public convenience init(
+        baseURL: String,
+        authorization: HTTPAuthorization,
+        caCertificatePath: String?,
+        mapping reference: String?,
+        environment: AdapterEnvironment
+    ) throws {
+        let mapping = try PrimeroMapping.load(environment.context(mappingOverride: reference))
+        self.init(
+            baseURL: baseURL,
+            credentials: PrimeroCredentials(authorization: authorization, caCertificatePath: caCertificatePath),
+            mapping: mapping
+        )
+    }
+
     // MARK: - Delivery
 
     public func deliver(_ record: CanonicalRecord, context: DeliveryContext) -> DeliveryResult {
