@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# primero-json: 100,000 synthetic cases as NDJSON request bodies, read into canonical NDJSON and written back
+# primero-json: 20,000 synthetic cases as NDJSON request bodies, read into canonical NDJSON and written back
 # as strict Primero bodies. The reader holds a whole document in memory (a page of Primero's list is at most
 # 1,000 cases), so its peak memory grows with the file: this shows by how much.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-input="$RESULTS/primero-100k.ndjson"
+input="$RESULTS/primero-20k.ndjson"
 [ -s "$input" ] || python3 - "$input" <<'PY'
 import json, sys
 countries = ["somalia", "south_sudan", "afghanistan", "syria", "congo_democratic_republic_of_the"]
 with open(sys.argv[1], "w") as out:
-    for n in range(100000):
+    for n in range(20000):
         case = {
             "id": "00000000-0000-5000-8000-%012d" % n, "unhcr_individual_no": "TST-%08d" % n,
             "unhcr_id_no": "TST-G-%06d" % (n // 4), "name_first": "Given%d" % n, "name_last": "Family%d" % (n % 97),
@@ -24,7 +24,7 @@ with open(sys.argv[1], "w") as out:
 PY
 echo "  input: $(wc -l <"$input") cases, $(du -m "$input" | cut -f1) MB"
 
-measure "primero-json→canonical (100k)" "$BIN" convert --from primero-json --to canonical "$input" \
-    -o "$RESULTS/primero-100k-canonical.ndjson"
-measure "canonical→primero-json (100k)" "$BIN" convert --from canonical --to primero-json \
-    "$RESULTS/primero-100k-canonical.ndjson" -o /dev/null
+measure "primero-json→canonical (20k)" "$BIN" convert --from primero-json --to canonical "$input" \
+    -o "$RESULTS/primero-20k-canonical.ndjson"
+measure "canonical→primero-json (20k)" "$BIN" convert --from canonical --to primero-json \
+    "$RESULTS/primero-20k-canonical.ndjson" -o /dev/null

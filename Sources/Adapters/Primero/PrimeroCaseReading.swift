@@ -48,9 +48,6 @@ struct PrimeroCaseReading {
         }
         guard issues.isEmpty else { return .rejected(RecordRejection(location: location, issues: issues)) }
 
-        if !extensions.isEmpty {
-            person = set(.object([Self.namespace: .object(extensions)]), at: "extensions", in: person)
-        }
         var provenance: [String: JSONValue] = [
             "system": .string(Self.namespace), "format": .string(PrimeroFormat.name), "formatVersion": "v2",
             "receivedAt": .string(receivedAt),
@@ -59,7 +56,9 @@ struct PrimeroCaseReading {
         person = set(.object(provenance), at: "provenance", in: person)
 
         do {
-            let decoded = try person.decode(as: Person.self)
+            // Extensions are set after decoding: they need no checking, and decoding them is half the cost.
+            var decoded = try person.decode(as: Person.self)
+            if !extensions.isEmpty { decoded.extensions = [Self.namespace: extensions] }
             return .record(
                 SourceRecord(
                     record: Normalizer.normalized(.person(decoded)),
