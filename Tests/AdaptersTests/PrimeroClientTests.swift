@@ -181,7 +181,7 @@ struct PrimeroClientTests {
                 == .delivered(remoteId: seedMapping.caseId(forIndividual: "TST-00000002")))
     }
 
-    @Test("a server that does not answer in time gives a retryable result")
+    @Test("an unreachable server gives a retryable result")
     func unreachable() throws {
         let credentials = PrimeroCredentials.basic(user: "u", password: "p")
         let client = PrimeroClient(
@@ -190,6 +190,23 @@ struct PrimeroClientTests {
             Issue.record("a refused connection should be retryable")
             return
         }
+    }
+
+    @Test("a server that does not answer in time gives a retryable result")
+    func timeout() throws {
+        let simulator = try PrimeroSimulator()
+        simulator.beSlow(for: 1, seconds: 3)
+        let credentials = PrimeroCredentials.basic(
+            user: simulator.user, password: simulator.password,
+            caCertificatePath: try TestCertificates.shared().caCertificate)
+        let client = PrimeroClient(
+            baseURL: simulator.baseURL, credentials: credentials, mapping: seedMapping, timeoutSeconds: 1)
+        let result = deliver(client, try syntheticPerson(2))
+        guard case .retryable(let reason, _) = result else {
+            Issue.record("a timeout should be retryable, got \(result)")
+            return
+        }
+        #expect(reason.contains("timed out"))
     }
 
     @Test("the lookup checks the returned value and refuses several matches")

@@ -82,6 +82,7 @@ public final class PrimeroSimulator: @unchecked Sendable {
     private var clock = 0
     private var tally = Counts()
     private var unavailableAnswers = 0
+    private var delayedAnswers: (count: Int, seconds: Double) = (0, 0)
     private var lastPatchKeys: [[String]] = []
     private var unreadable: Set<String> = []
     private var server: HTTPServer?
@@ -135,6 +136,11 @@ public final class PrimeroSimulator: @unchecked Sendable {
         locked { unavailableAnswers = count }
     }
 
+    /// Answers the next `count` requests only after `seconds`, as an overloaded server does.
+    public func beSlow(for count: Int, seconds: Double) {
+        locked { delayedAnswers = (count, seconds) }
+    }
+
     /// Makes filters on these fields silently ignored, as for an account that may not read them.
     public func hideFields(_ fields: Set<String>) {
         locked { unreadable = fields }
@@ -162,6 +168,12 @@ public final class PrimeroSimulator: @unchecked Sendable {
     // MARK: - Requests
 
     private func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let delay = locked { () -> Double in
+            guard delayedAnswers.count > 0 else { return 0 }
+            delayedAnswers.count -= 1
+            return delayedAnswers.seconds
+        }
+        if delay > 0 { Thread.sleep(forTimeInterval: delay) }
         lock.lock()
         defer { lock.unlock() }
         if unavailableAnswers > 0 {
