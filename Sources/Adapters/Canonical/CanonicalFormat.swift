@@ -36,6 +36,39 @@ public final class CanonicalReader: RecordReader {
             }
         }
     }
+
+    /// Turns an error of the model's `Decodable` conformance into the field and rule it broke, without
+    /// quoting the value. Adapters that build canonical records through `JSONValue` use it.
+    public static func issue(for error: any Error) -> FieldIssue {
+        guard let error = error as? DecodingError else { return FieldIssue(field: "record", rule: "\(error)") }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return FieldIssue(field: (context.codingPath + [key]).fieldPath, rule: "required field is missing")
+        case .typeMismatch(let type, let context):
+            return FieldIssue(field: context.codingPath.fieldPath.orRecord, rule: "must be \(Self.jsonType(type))")
+        case .valueNotFound(let type, let context):
+            return FieldIssue(
+                field: context.codingPath.fieldPath.orRecord,
+                rule: "must be \(Self.jsonType(type)), not null"
+            )
+        case .dataCorrupted(let context):
+            // Foundation reports malformed JSON as corrupted data at the top level.
+            if context.codingPath.isEmpty { return FieldIssue(field: "record", rule: "not valid JSON") }
+            return FieldIssue(field: context.codingPath.fieldPath, rule: context.debugDescription)
+        @unknown default:
+            return FieldIssue(field: "record", rule: "cannot be decoded")
+        }
+    }
+
+    private static func jsonType(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "text"
+        case is Int.Type, is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        case is [Any].Type: "a list"
+        default: "an object"
+        }
+    }
 }
 
 /// Writes canonical NDJSON, keys sorted so that the same record always gives the same line.
@@ -56,5 +89,11 @@ public final class CanonicalWriter: RecordWriter {
 
     public func finish() throws {
         try sink.flush()
+    }
+}
+
+extension String {
+    fileprivate var orRecord: String {
+        isEmpty ? "record" : self
     }
 }
