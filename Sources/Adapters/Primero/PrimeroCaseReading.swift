@@ -10,9 +10,15 @@ struct PrimeroCaseReading {
 
     let mapping: PrimeroMapping
     let receivedAt: String
+    private let encoder = JSONEncoder()
+
+    init(mapping: PrimeroMapping, receivedAt: String) {
+        self.mapping = mapping
+        self.receivedAt = receivedAt
+    }
 
     func read(_ primeroCase: [String: JSONValue], at location: RecordLocation) -> ReadItem {
-        var person: JSONValue = .object([:])
+        var person: JSONValue = .object(["recordType": "person"])
         var extensions: [String: JSONValue] = [:]
         var issues: [FieldIssue] = []
         var warnings: [FieldIssue] = []
@@ -56,8 +62,15 @@ struct PrimeroCaseReading {
         person = set(.object(provenance), at: "provenance", in: person)
 
         do {
-            // Extensions are set after decoding: they need no checking, and decoding them is half the cost.
-            var decoded = try person.decode(as: Person.self)
+            // The model's own single-pass decoding checks the person; extensions are set after it, as they need
+            // no checking and were half the cost.
+            let bytes = try encoder.encode(person)
+            let record = try bytes.withUnsafeBytes { (buffer) throws(JSONScanError) in
+                try CanonicalJSONDecoding.decode(buffer)
+            }
+            guard case .person(var decoded) = record else {
+                throw JSONScanError(field: "recordType", rule: "not a person")
+            }
             if !extensions.isEmpty { decoded.extensions = [Self.namespace: extensions] }
             return .record(
                 SourceRecord(
@@ -67,6 +80,8 @@ struct PrimeroCaseReading {
                     keptInExtensions: extensions.keys.sorted().map { "\(Self.namespace).\($0)" }
                 )
             )
+        } catch let error as JSONScanError {
+            return .rejected(RecordRejection(location: location, issues: [error.issue]))
         } catch {
             return .rejected(RecordRejection(location: location, issues: [CanonicalReader.issue(for: error)]))
         }

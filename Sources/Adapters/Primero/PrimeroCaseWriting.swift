@@ -15,9 +15,15 @@ struct PrimeroCaseWriting {
 
     /// The case for `person`, or a rejection listing every field that cannot be sent.
     func write(_ person: Person, at location: RecordLocation) throws(RecordRejection) -> Written {
+        // The model's own encoding, scanned back into a tree the rules can walk by field path.
+        let encoding = CanonicalJSONEncoding()
+        encoding.encode(.person(person))
         let canonical: JSONValue
         do {
-            canonical = try JSONValue(encoding: person)
+            canonical = try encoding.bytes.withUnsafeBytes { (buffer) throws(JSONScanError) in
+                var scanner = JSONScanner(buffer)
+                return try scanner.readValue()
+            }
         } catch {
             throw RecordRejection(location: location, field: "record", rule: "cannot be encoded")
         }

@@ -59,11 +59,15 @@ public final class PrimeroReader: RecordReader {
             bytes += buffer[0..<count]
         }
         var cases: [(case: JSONValue, location: RecordLocation)] = []
-        let decoder = JSONDecoder()
         for document in try JSONDocuments.split(bytes, source: source.name) {
             let value: JSONValue
             do {
-                value = try decoder.decode(JSONValue.self, from: Data(bytes[document.range]))
+                value = try bytes[document.range].withUnsafeBytes { (buffer) throws(JSONScanError) in
+                    var scanner = JSONScanner(buffer)
+                    let value = try scanner.readValue()
+                    try scanner.expectEnd()
+                    return value
+                }
             } catch {
                 throw InputError.malformed(
                     RecordLocation(source: source.name, line: document.line), reason: "not valid JSON")
