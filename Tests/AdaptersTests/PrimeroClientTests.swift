@@ -195,6 +195,8 @@ struct PrimeroClientTests {
     @Test("a server that does not answer in time gives a retryable result")
     func timeout() throws {
         let simulator = try PrimeroSimulator()
+        // Stopping here waits for the slow answer, so that the simulator is not released on a server thread.
+        defer { simulator.stop() }
         simulator.beSlow(for: 1, seconds: 3)
         let credentials = PrimeroCredentials.basic(
             user: simulator.user, password: simulator.password,

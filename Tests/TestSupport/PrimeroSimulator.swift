@@ -115,6 +115,8 @@ public final class PrimeroSimulator: @unchecked Sendable {
         "https://127.0.0.1:\(server?.port ?? 0)"
     }
 
+    /// Stops listening, after the answers in progress. A test that leaves a request unanswered (a timeout)
+    /// calls it, so that the simulator is not released, and stopped, on one of the server's own threads.
     public func stop() {
         server?.stop()
     }
