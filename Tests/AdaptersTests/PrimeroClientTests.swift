@@ -1,5 +1,6 @@
 import Adapters
 import Foundation
+import HTTPClient
 import PrimesModel
 import TestSupport
 import Testing
@@ -263,6 +264,22 @@ struct PrimeroClientTests {
         #expect(
             deliver(client, try syntheticPerson(4))
                 == .delivered(remoteId: seedMapping.caseId(forIndividual: "TST-00000004")))
+    }
+
+    @Test("a client built from a destination's settings loads the mapping and delivers")
+    func fromDestinationSettings() throws {
+        let simulator = try PrimeroSimulator()
+        let client = try PrimeroClient(
+            baseURL: simulator.baseURL,
+            authorization: .basic(user: simulator.user, password: simulator.password),
+            caCertificatePath: try TestCertificates.shared().caCertificate,
+            mapping: "primero/primero-v2-seed.yaml",
+            environment: TestEnvironment.adapters
+        )
+        #expect(client.mapping.module == "primeromodule-cp")
+        #expect(
+            deliver(client, try syntheticPerson(6))
+                == .delivered(remoteId: seedMapping.caseId(forIndividual: "TST-00000006")))
     }
 
     @Test("a server signed by an unknown CA is refused, permanently")
