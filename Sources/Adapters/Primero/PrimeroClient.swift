@@ -222,7 +222,7 @@ public final class PrimeroClient: RecordDestination, @unchecked Sendable {
         do {
             response = try http.send(request)
         } catch {
-            throw .transport(error)
+            throw .transport(Self.withoutQuery(error))
         }
         if response.status == 401 {
             lock.withLock { refusedCredentials = true }
@@ -256,6 +256,21 @@ public final class PrimeroClient: RecordDestination, @unchecked Sendable {
 
     private var credentialsRefused: Bool {
         lock.withLock { refusedCredentials }
+    }
+
+    /// The error with its URL cut before the query, which may hold an identifier (`unhcr_individual_no=…`)
+    /// that must not reach a log line.
+    static func withoutQuery(_ error: HTTPClientError) -> HTTPClientError {
+        func cut(_ url: String) -> String {
+            url.firstIndex(of: "?").map { String(url[..<$0]) + "?…" } ?? url
+        }
+        switch error {
+        case .invalidURL(let url): return .invalidURL(cut(url))
+        case .timedOut(let url): return .timedOut(url: cut(url))
+        case .connectionFailed(let url, let reason): return .connectionFailed(url: cut(url), reason: reason)
+        case .tlsFailed(let url, let reason): return .tlsFailed(url: cut(url), reason: reason)
+        case .other(let url, let reason): return .other(url: cut(url), reason: reason)
+        }
     }
 
     static func queryString(_ items: [(String, String)]) -> String {
