@@ -1,6 +1,9 @@
 extension FormatRegistry {
     /// The formats this build of the gateway ships. An adapter adds its `RecordFormat` here.
     public static let builtIn = FormatRegistry([
-        CanonicalFormat.format
+        CanonicalFormat.format,
+        CivilRegistrationFormat.fhirR4,
+        CivilRegistrationFormat.de4aBirth,
+        CivilRegistrationFormat.anyDialect,
     ])
 }
