@@ -85,7 +85,13 @@ public struct CivilFieldRule: FieldRuleKind, Sendable {
         }
         let xpath = value("xpath")?.scalar
         read = try xpath.map(compile)
-        write = try (value("writeXPath")?.scalar ?? xpath).map(writable)
+        // A reading path that the writer cannot build from (`../@entryNo`, a union) makes the rule read-only,
+        // unless `writeXPath` gives one it can.
+        if let explicit = value("writeXPath")?.scalar {
+            write = try writable(explicit)
+        } else {
+            write = xpath.flatMap { try? XMLWritePath($0) }
+        }
         if let each = value("each")?.scalar {
             self.each = (try compile(each), try writable(each).lastAlwaysNew)
         } else {
