@@ -171,10 +171,17 @@ public struct CivilDialect: Sendable {
         self.extensionNamespace = settings["extensionNamespace"]?.scalar ?? "civil.\(mapping.name)"
         self.persons = persons
         self.rules = rules
+        var byScope: [String: [CivilFieldRule]] = [:]
+        for rule in rules {
+            for scope in rule.scopes { byScope[scope, default: []].append(rule) }
+        }
+        self.rulesByScope = byScope
     }
+
+    private let rulesByScope: [String: [CivilFieldRule]]
 
     /// The rules that apply in `scope` (a person role, or `record`).
     public func rules(in scope: String) -> [CivilFieldRule] {
-        rules.filter { $0.scopes.contains(scope) }
+        rulesByScope[scope] ?? []
     }
 }

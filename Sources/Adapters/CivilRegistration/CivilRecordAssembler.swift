@@ -92,7 +92,10 @@ final class CivilRecordAssembler {
         _ rule: CivilFieldRule, from element: xmlNodePtr, in document: XMLRecordDocument, event: inout JSONValue,
         person: inout JSONValue, reading: inout Reading
     ) {
-        if case .none = rule.target { return }
+        if case .none = rule.target {
+            consumeTemplate(rule, from: element, in: document, &reading)
+            return
+        }
         if rule.writeOnly { return }
         let values: [JSONValue]
         if let each = rule.each {
@@ -133,6 +136,23 @@ final class CivilRecordAssembler {
             }
         } catch {
             reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
+        }
+    }
+
+    /// Marks as read the values a template rule writes (a coding's system URI, `Patient/{subject.ref}`), so
+    /// that they are not kept as unread; a value that differs from the template stays in extensions.
+    private func consumeTemplate(
+        _ rule: CivilFieldRule, from element: xmlNodePtr, in document: XMLRecordDocument, _ reading: inout Reading
+    ) {
+        guard let template = rule.template, let read = rule.read else { return }
+        let parts = template.components(separatedBy: "{subject.ref}")
+        for node in document.nodes(read, from: element) {
+            let text = xmlNodeText(node).trimmedWhitespace
+            let matches =
+                parts.count == 2
+                ? text.hasPrefix(parts[0]) && text.hasSuffix(parts[1]) && text.count > parts[0].count + parts[1].count
+                : text == template
+            if matches { reading.consumed.insert(UnsafeMutableRawPointer(node)) }
         }
     }
 

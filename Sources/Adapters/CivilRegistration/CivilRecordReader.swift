@@ -14,6 +14,8 @@ public final class CivilRecordReader: RecordReader {
     private var recordIndex = 0
     private var groupLine = 0
     private var groupChild = 0
+    /// How many of the envelope's record elements (Bundle entries) have been read, for their XPath.
+    private var recordElements = 0
 
     private enum State {
         case start
@@ -72,11 +74,12 @@ public final class CivilRecordReader: RecordReader {
             return
         }
         guard envelope.record.matches(child.localName, child.namespace) else { return }
+        recordElements += 1
         let starts = envelope.startsRecord.map { document.matches($0, from: child.node) } ?? true
         if starts && document.root.pointee.children != nil { finishGroup(xpath: groupXPath(envelope)) }
         if document.root.pointee.children == nil {
             groupLine = child.line
-            groupChild = child.index
+            groupChild = recordElements - 1
         }
         try document.append(copyOf: child.node)
     }
