@@ -254,6 +254,8 @@ import Testing
         #expect(read.count == 3)
         #expect(read[0].sex == "female")
         #expect(read[0].birthDate?.isoText == "2024-03")
+        #expect(read[0].events.first?.registration?.number == "NB-1")
+        #expect(read[0].events.first?.type == "birth")
         #expect(read[1].birthDate?.isoText == "1975")
         #expect(read[1].relationships == [Relationship(type: "child", ref: try #require(read[0].ref))])
         #expect(read[2].birthDate == nil)

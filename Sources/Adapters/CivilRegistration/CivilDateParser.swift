@@ -42,8 +42,8 @@ public enum CivilDateParser: Sendable {
     public func parse(_ text: String) throws(PartialDateError) -> PartialDate {
         switch self {
         case .iso:
-            let datePart = text.split(separator: "T", maxSplits: 1).first.map(String.init) ?? text
-            return try PartialDate(iso: datePart)
+            guard let time = text.utf8.firstIndex(of: UInt8(ascii: "T")) else { return try PartialDate(iso: text) }
+            return try PartialDate(iso: String(text[..<time]))
         case .zeroFilled:
             guard text.count == 8, text.allSatisfy(\.isASCII), let number = Int(text) else { throw .notISO }
             let year = number / 10_000

@@ -16,7 +16,7 @@ import PrimesModel
 ///   each: f:identifier
 ///   fields: [{canonical: scheme, xpath: …, codeList: …}, {canonical: value, xpath: f:value/@value}]
 /// ```
-public struct CivilFieldRule: FieldRuleKind, Sendable {
+public final class CivilFieldRule: FieldRuleKind, Sendable {
     public enum Target: Sendable {
         case person(FieldPath)
         case event(FieldPath)
@@ -38,6 +38,8 @@ public struct CivilFieldRule: FieldRuleKind, Sendable {
     public let join: String?
     /// A text written as is; `{subject.ref}` is replaced by the subject's reference.
     public let template: String?
+    /// The template's text before and after `{subject.ref}`, for recognising it when read.
+    let templateParts: (prefix: String, suffix: String)?
     /// Written but never read: its source element stays in extensions on reading.
     public let writeOnly: Bool
     /// Creates the element even when empty, for elements a schema requires whose content is optional.
@@ -47,7 +49,9 @@ public struct CivilFieldRule: FieldRuleKind, Sendable {
     public let file: String
     public let line: Int
 
-    public init(rule: FieldRule, mapping: MappingFile) throws(MappingError) {
+    // A class, not a struct: the engine walks every rule for every person, and copying a rule's many
+    // references each time showed in profiles of large conversions.
+    public required convenience init(rule: FieldRule, mapping: MappingFile) throws(MappingError) {
         try self.init(properties: rule.properties, key: rule.key, file: rule.file, line: rule.line, mapping: mapping)
     }
 
@@ -125,6 +129,11 @@ public struct CivilFieldRule: FieldRuleKind, Sendable {
         required = value("required")?.scalar == "true"
         join = value("join")?.scalar
         template = value("template")?.scalar
+        if let template, let marker = template.range(of: "{subject.ref}") {
+            templateParts = (String(template[..<marker.lowerBound]), String(template[marker.upperBound...]))
+        } else {
+            templateParts = nil
+        }
         ensure = value("ensure")?.scalar == "true"
         writeOnly = value("writeOnly")?.scalar == "true"
         self.key = key

@@ -145,13 +145,12 @@ final class CivilRecordAssembler {
         _ rule: CivilFieldRule, from element: xmlNodePtr, in document: XMLRecordDocument, _ reading: inout Reading
     ) {
         guard let template = rule.template, let read = rule.read else { return }
-        let parts = template.components(separatedBy: "{subject.ref}")
         for node in document.nodes(read, from: element) {
             let text = xmlNodeText(node).trimmedWhitespace
-            let matches =
-                parts.count == 2
-                ? text.hasPrefix(parts[0]) && text.hasSuffix(parts[1]) && text.count > parts[0].count + parts[1].count
-                : text == template
+            var matches = text == template
+            if let (prefix, suffix) = rule.templateParts {
+                matches = text.count > prefix.count + suffix.count && text.hasPrefix(prefix) && text.hasSuffix(suffix)
+            }
             if matches { reading.consumed.insert(UnsafeMutableRawPointer(node)) }
         }
     }
@@ -437,10 +436,16 @@ extension JSONValue {
 }
 
 extension String {
+    /// The text without leading and trailing XML whitespace (space, tab, carriage return, line feed).
     var trimmedWhitespace: String {
-        var text = Substring(self)
-        while let first = text.first, first.isWhitespace { text.removeFirst() }
-        while let last = text.last, last.isWhitespace { text.removeLast() }
-        return String(text)
+        let bytes = utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        guard let first = bytes.first, let last = bytes.last else { return self }
+        if !isSpace(first) && !isSpace(last) { return self }
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, isSpace(bytes[start]) { start = bytes.index(after: start) }
+        while end > start, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        return String(self[start..<end])
     }
 }
