@@ -175,6 +175,14 @@ import Testing
         #expect(back.first?.birthDate == family.first?.birthDate)
     }
 
+    @Test func aReferenceFHIRCannotHoldIsRejectedNotWrittenInvalid() throws {
+        let person = Person(ref: "case/42 bad", name: PersonName(family: "Testname"))
+        let (xml, rejected) = try write("fhir-r4-xml", [person])
+        #expect(rejected == 1)
+        #expect(!xml.contains("case/42"))
+        if let schema = Self.fhirSchema { #expect(schema.validate(Array(xml.utf8)) == []) }
+    }
+
     @Test func unmappedCodeRejectsTheRecordWithItsXPath() throws {
         let xml = """
             <Bundle xmlns="http://hl7.org/fhir"><type value="collection"/>

@@ -20,6 +20,13 @@ import Testing
         #expect(root.children.count == 2)
     }
 
+    @Test func splitLastSeparatesTheParent() throws {
+        let (parent, last) = try XMLWritePath("a/b/+c").splitLast()
+        #expect(parent?.steps.map(\.name) == ["a", "b"])
+        #expect(last.steps.map(\.name) == ["c"])
+        #expect(last.steps.first?.alwaysNew == true)
+    }
+
     @Test func unwritablePathsAreRefused() {
         #expect(throws: XMLPathError.self) { try XMLWritePath("f:a | f:b") }
         #expect(throws: XMLPathError.self) { try XMLWritePath("@a/f:b") }

@@ -34,6 +34,8 @@ public final class CivilFieldRule: FieldRuleKind, Sendable {
     public let inList: String?
     public let unknownMarkers: Set<String>
     public let required: Bool
+    /// A regular expression the written text must match whole (FHIR's id pattern), checked on writing.
+    public let pattern: String?
     /// Joins several matched values with this separator (FHIR's repeated `given`).
     public let join: String?
     /// A text written as is; `{subject.ref}` is replaced by the subject's reference.
@@ -128,6 +130,8 @@ public final class CivilFieldRule: FieldRuleKind, Sendable {
         unknownMarkers = Set(value("unknown")?.items?.compactMap(\.scalar) ?? [])
         required = value("required")?.scalar == "true"
         join = value("join")?.scalar
+        pattern = value("pattern")?.scalar
+        if let pattern, (try? Regex(pattern)) == nil { throw invalid("`pattern` is not a valid regular expression") }
         template = value("template")?.scalar
         if let template, let marker = template.range(of: "{subject.ref}") {
             templateParts = (String(template[..<marker.lowerBound]), String(template[marker.upperBound...]))

@@ -185,13 +185,17 @@ public final class CivilRecordWriter: RecordWriter {
                     continue
                 }
                 var itemIssues: [FieldIssue] = []
+                // Built apart and attached only when every field maps, so an unmappable item leaves no trace.
+                let (parentPath, lastStep) = each.write.splitLast()
                 let container = XMLOutputElement(name: "item")
-                let built = container.element(at: each.write)
+                let built = container.element(at: lastStep)
                 for field in rule.fields {
                     write(field, person: item, event: nil, subjectRef: subjectRef, into: built, &itemIssues)
                 }
                 // An item a field cannot map (an identifier scheme with no type code) is left out, not the record.
-                if itemIssues.isEmpty, let made = container.children.first { element.attach(made, at: each.write) }
+                if itemIssues.isEmpty, let made = container.children.first {
+                    (parentPath.map { element.element(at: $0) } ?? element).append(made)
+                }
             }
             return
         }
@@ -209,6 +213,11 @@ public final class CivilRecordWriter: RecordWriter {
             return
         }
         guard let text = text(for: value, rule, &issues) else { return }
+        if let pattern = rule.pattern, let regex = try? Regex(pattern), (try? regex.wholeMatch(in: text)) == nil {
+            issues.append(
+                FieldIssue(field: rule.fieldName, rule: "does not match \(dialect.name)'s pattern \(pattern)"))
+            return
+        }
         element.set(path, text)
     }
 
@@ -289,25 +298,6 @@ extension CivilFieldRule {
     /// The rule after which a coded relationship is written: the one with `id: relationship`, which places the
     /// relationship element where the schema wants it.
     var isRelationshipAnchor: Bool { key == "relationship" }
-}
-
-extension XMLOutputElement {
-    /// Adds a built element at the parent `path` names (all but its last step), keeping its own content.
-    func attach(_ element: XMLOutputElement, at path: XMLWritePath) {
-        var parent = self
-        if path.steps.count > 1 {
-            parent = self.element(at: XMLWritePath(prefixOf: path))
-        }
-        parent.append(element)
-    }
-}
-
-extension XMLWritePath {
-    init(prefixOf path: XMLWritePath) {
-        // A prefix of a parsed path is itself a valid path.
-        let text = path.steps.dropLast().map { ($0.alwaysNew ? "+" : "") + $0.name }.joined(separator: "/")
-        self = (try? XMLWritePath(text)) ?? path
-    }
 }
 
 extension String {

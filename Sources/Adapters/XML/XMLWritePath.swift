@@ -48,6 +48,14 @@ public struct XMLWritePath: Sendable, Equatable, CustomStringConvertible {
         return copy
     }
 
+    /// The path to the last step's parent (nil when the path has one step), and the last step alone.
+    public func splitLast() -> (parent: XMLWritePath?, last: XMLWritePath) {
+        guard let last = steps.last else { return (nil, self) }
+        let lastPath = XMLWritePath(steps: [last], description: description)
+        guard steps.count > 1 else { return (nil, lastPath) }
+        return (XMLWritePath(steps: Array(steps.dropLast()), description: description), lastPath)
+    }
+
     private init(steps: [Step], description: String) {
         self.steps = steps
         self.description = description
