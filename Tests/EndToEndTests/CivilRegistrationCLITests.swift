@@ -28,6 +28,9 @@ import Testing
         let lines = try String(contentsOfFile: canonical, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 6)
         #expect(lines[0].contains("\"registration\""))
+        let schemaCheck = try ProcessRunner.run(
+            ProcessRunner.python, [RepositoryPaths.root.appendingPathComponent("scripts/check-schema").path, canonical])
+        #expect(schemaCheck.status == 0, "\(schemaCheck.standardOutput)")
 
         let back = try ProcessRunner.gateway([
             "convert", "--from", "canonical", "--to", "fhir-r4-xml", canonical, "-o", fhir,
