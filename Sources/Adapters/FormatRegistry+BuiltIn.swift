@@ -3,5 +3,8 @@ extension FormatRegistry {
     public static let builtIn = FormatRegistry([
         CanonicalFormat.format,
         PrimeroFormat.format,
+        CivilRegistrationFormat.fhirR4,
+        CivilRegistrationFormat.de4aBirth,
+        CivilRegistrationFormat.anyDialect,
     ])
 }
