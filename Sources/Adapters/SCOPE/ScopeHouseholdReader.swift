@@ -1,0 +1,143 @@
+import PrimesModel
+
+/// Gathers the contiguous rows of one household and yields its `RegistrationGroup` record followed by its
+/// members' `Person` records, checking what holds across rows: household fields that agree, exactly one head,
+/// the stated household size, and a household that appears a second time further on.
+///
+/// Memory holds one household's rows and the compact `HouseholdLedger`, whatever the input's size. Both the
+/// CSV and the XML reader feed it rows.
+final class ScopeHouseholdReader {
+    private let decoder: ScopeRowDecoder
+    private let nextRow: () throws -> ScopeRow?
+    private var ledger = HouseholdLedger()
+    private var lookahead: ScopeRow?
+    private var pending: [ReadItem] = []
+    private var pendingIndex = 0
+
+    init(decoder: ScopeRowDecoder, nextRow: @escaping () throws -> ScopeRow?) {
+        self.decoder = decoder
+        self.nextRow = nextRow
+    }
+
+    func next() throws -> ReadItem? {
+        while pendingIndex == pending.count {
+            pending.removeAll(keepingCapacity: true)
+            pendingIndex = 0
+            guard try gatherHousehold() else { return nil }
+        }
+        defer { pendingIndex += 1 }
+        return pending[pendingIndex]
+    }
+
+    /// Reads the rows of the next household into `pending`; false at the end of the input.
+    private func gatherHousehold() throws -> Bool {
+        var rows: [ScopeRow] = []
+        while let row = try lookahead ?? nextRow() {
+            lookahead = nil
+            // an unreadable row is rejected where it stands and does not split the household around it
+            guard row.problems.isEmpty else {
+                pending.append(.rejected(RecordRejection(location: row.location, issues: row.problems)))
+                continue
+            }
+            if let first = rows.first, first[.householdId] != row[.householdId] {
+                lookahead = row
+                break
+            }
+            rows.append(row)
+        }
+        if !rows.isEmpty { assemble(rows) }
+        return !rows.isEmpty || !pending.isEmpty
+    }
+
+    private func assemble(_ rows: [ScopeRow]) {
+        let first = rows[0]
+        let householdColumn = decoder.mapping.columnName(.householdId)
+        guard let householdId = first[.householdId] else {
+            for row in rows {
+                pending.append(
+                    .rejected(
+                        RecordRejection(location: row.location, field: householdColumn, rule: "required field is empty")
+                    ))
+            }
+            return
+        }
+        if let earlier = ledger.enter(householdId, line: first.line) {
+            let rule = "the household already appeared from line \(earlier); a household's rows must be contiguous"
+            for row in rows {
+                pending.append(.rejected(RecordRejection(location: row.location, field: householdColumn, rule: rule)))
+            }
+            return
+        }
+
+        var householdIssues: [FieldIssue] = []
+        var group = decoder.household(from: first, issues: &householdIssues)
+        var members: [SourceRecord] = []
+        var memberRejections: [RecordRejection] = []
+        var heads = 0
+        for row in rows {
+            var issues = disagreements(of: row, with: first)
+            let person = decoder.member(from: row, issues: &issues)
+            if person.group?.focalPoint == true { heads += 1 }
+            if issues.isEmpty {
+                members.append(
+                    SourceRecord(record: .person(person), location: row.location, keptInExtensions: kept(person)))
+            } else {
+                memberRejections.append(RecordRejection(location: row.location, issues: issues))
+            }
+        }
+        if heads != 1 {
+            let headCode = (try? decoder.mapping.householdRole.code(for: "self")) ?? "self"
+            householdIssues.append(
+                decoder.issue(.householdRole, "a household needs exactly one \(headCode), found \(heads)"))
+        }
+
+        guard householdIssues.isEmpty else {
+            pending.append(.rejected(RecordRejection(location: first.location, issues: householdIssues)))
+            let rule = "its household, from line \(first.line), is rejected"
+            for row in rows {
+                pending.append(.rejected(RecordRejection(location: row.location, field: householdColumn, rule: rule)))
+            }
+            return
+        }
+
+        var warnings: [FieldIssue] = []
+        if let size = group.size, size != rows.count {
+            warnings.append(
+                decoder.issue(
+                    .householdSize, "says \(size) but the household has \(rows.count) member rows", severity: .warning))
+        }
+        group.members = members.compactMap { source in
+            guard case .person(let person) = source.record, let ref = person.ref, let membership = person.group else {
+                return nil
+            }
+            return GroupMember(
+                ref: ref,
+                relationshipToFocalPoint: membership.relationshipToFocalPoint,
+                focalPoint: membership.focalPoint,
+                principalRecipient: membership.principalRecipient,
+                alternateRecipient: membership.alternateRecipient
+            )
+        }
+        pending.append(.record(SourceRecord(record: .group(group), location: first.location, warnings: warnings)))
+        pending.append(contentsOf: members.map { .record($0) })
+        pending.append(contentsOf: memberRejections.map { .rejected($0) })
+    }
+
+    /// The household fields of `row` that differ from the household's first row.
+    private func disagreements(of row: ScopeRow, with first: ScopeRow) -> [FieldIssue] {
+        guard row.line != first.line || row.location != first.location else { return [] }
+        var issues: [FieldIssue] = []
+        for column in decoder.mapping.columns where column.field.isHousehold && row[column.field] != first[column.field]
+        {
+            issues.append(
+                FieldIssue(field: column.column, rule: "differs from line \(first.line) of the same household"))
+        }
+        return issues
+    }
+
+    /// The extension fields the reader filled for `person`, for the report.
+    private func kept(_ person: Person) -> [String] {
+        guard let fields = person.extensions[decoder.mapping.extensionNamespace] else { return [] }
+        return fields.keys.sorted().map { "extensions.\(decoder.mapping.extensionNamespace).\($0)" }
+    }
+}
