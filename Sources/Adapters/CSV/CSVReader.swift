@@ -34,7 +34,7 @@ public final class CSVReader {
     private var exhausted = false
     private var startOfInput = true
     private var line = 1
-    private var lineStart = 0
+    private var lineLength = 0
     private var row = RowBytes()
 
     public init(
@@ -102,26 +102,47 @@ public final class CSVReader {
     }
 
     private func readRow() throws -> Bool {
+        // The loop works on local copies: a stored property of a class read or written for every byte would
+        // pay for a dynamic exclusivity check each time.
+        var row = self.row
+        self.row.ends = []  // so that the local copy's list is not shared and grows in place
+        var position = self.position
+        var end = self.end
+        var line = self.line
+        var lineLength = self.lineLength
+        defer {
+            self.row = row
+            self.position = position
+            self.line = line
+            self.lineLength = lineLength
+        }
         row.reset()
         problem = nil
         var state = State.fieldStart
         var pendingCR = false
         var sawAnything = false
         rowLine = line
+        let bytes = chunk.bindMemory(to: UInt8.self)
+        let delimiter = self.delimiter
+        let maximumLineLength = self.maximumLineLength
 
         while true {
             if position == end {
-                guard try refill() else { break }
+                self.position = position
+                let more = try refill()
+                position = self.position
+                end = self.end
+                guard more else { break }
             }
-            let byte = chunk[position]
+            let byte = bytes[position]
             position += 1
             sawAnything = true
             if byte == 0x0A {
                 line += 1
-                lineStart = 0
+                lineLength = 0
             } else {
-                lineStart += 1
-                if lineStart > maximumLineLength {
+                lineLength += 1
+                if lineLength > maximumLineLength {
                     throw InputError.malformed(
                         RecordLocation(source: source.name, line: line),
                         reason: "line longer than \(maximumLineLength) bytes"
@@ -268,6 +289,6 @@ private struct RowBytes {
         larger.update(from: storage, count: count)
         storage.deallocate()
         storage = larger
-        capacity *= 2
+        capacity = capacity * 2
     }
 }

@@ -11,8 +11,8 @@ final class ScopeHouseholdReader {
     private let nextRow: () throws -> ScopeRow?
     private var ledger = HouseholdLedger()
     private var lookahead: ScopeRow?
+    /// The items of the household being handed out, last one first so that each is moved out, not copied.
     private var pending: [ReadItem] = []
-    private var pendingIndex = 0
 
     init(decoder: ScopeRowDecoder, nextRow: @escaping () throws -> ScopeRow?) {
         self.decoder = decoder
@@ -20,13 +20,11 @@ final class ScopeHouseholdReader {
     }
 
     func next() throws -> ReadItem? {
-        while pendingIndex == pending.count {
-            pending.removeAll(keepingCapacity: true)
-            pendingIndex = 0
+        while pending.isEmpty {
             guard try gatherHousehold() else { return nil }
+            pending.reverse()
         }
-        defer { pendingIndex += 1 }
-        return pending[pendingIndex]
+        return pending.popLast()
     }
 
     /// Reads the rows of the next household into `pending`; false at the end of the input.
