@@ -30,11 +30,12 @@ final class ScopeHouseholdReader {
     /// Reads the rows of the next household into `pending`; false at the end of the input.
     private func gatherHousehold() throws -> Bool {
         var rows: [ScopeRow] = []
+        var unreadable: [ReadItem] = []
         while let row = try lookahead ?? nextRow() {
             lookahead = nil
-            // an unreadable row is rejected where it stands and does not split the household around it
+            // an unreadable row is rejected, after the household it sits in, and does not split that household
             guard row.problems.isEmpty else {
-                pending.append(.rejected(RecordRejection(location: row.location, issues: row.problems)))
+                unreadable.append(.rejected(RecordRejection(location: row.location, issues: row.problems)))
                 continue
             }
             if let first = rows.first, first[.householdId] != row[.householdId] {
@@ -44,7 +45,8 @@ final class ScopeHouseholdReader {
             rows.append(row)
         }
         if !rows.isEmpty { assemble(rows) }
-        return !rows.isEmpty || !pending.isEmpty
+        pending.append(contentsOf: unreadable)
+        return !pending.isEmpty
     }
 
     private func assemble(_ rows: [ScopeRow]) {
@@ -71,10 +73,12 @@ final class ScopeHouseholdReader {
         var group = decoder.household(from: first, issues: &householdIssues)
         var members: [SourceRecord] = []
         var memberRejections: [RecordRejection] = []
+        var memberIssues: [[FieldIssue]] = []
         var heads = 0
         for row in rows {
             var issues = disagreements(of: row, with: first)
             let person = decoder.member(from: row, issues: &issues)
+            memberIssues.append(issues)
             if person.group?.focalPoint == true { heads += 1 }
             if issues.isEmpty {
                 members.append(
@@ -92,8 +96,9 @@ final class ScopeHouseholdReader {
         guard householdIssues.isEmpty else {
             pending.append(.rejected(RecordRejection(location: first.location, issues: householdIssues)))
             let rule = "its household, from line \(first.line), is rejected"
-            for row in rows {
-                pending.append(.rejected(RecordRejection(location: row.location, field: householdColumn, rule: rule)))
+            for (row, issues) in zip(rows, memberIssues) {
+                let pointer = FieldIssue(field: householdColumn, rule: rule)
+                pending.append(.rejected(RecordRejection(location: row.location, issues: [pointer] + issues)))
             }
             return
         }
