@@ -131,7 +131,7 @@ public final class ScopeXMLReader: RecordReader {
         if let error = input.readError { return error }
         return InputError.malformed(
             RecordLocation(
-                source: input.source.name, line: input.errorLine ?? Int(xmlTextReaderGetParserLineNumber(reader))),
+                source: input.source.name, line: Int(xmlTextReaderGetParserLineNumber(reader))),
             reason: "not well-formed XML: \(input.errorMessage ?? "the parser stopped")"
         )
     }
@@ -142,7 +142,6 @@ final class XMLByteInput {
     let source: any ByteSource
     var readError: Error?
     var errorMessage: String?
-    var errorLine: Int?
 
     init(source: any ByteSource) {
         self.source = source
@@ -166,7 +165,7 @@ private func xmlByteInputError(
     _ context: UnsafeMutableRawPointer?,
     _ message: UnsafePointer<CChar>?,
     _ severity: xmlParserSeverities,
-    _ locator: xmlTextReaderLocatorPtr?
+    _: xmlTextReaderLocatorPtr?
 ) {
     guard let context else { return }
     let input = Unmanaged<XMLByteInput>.fromOpaque(context).takeUnretainedValue()
@@ -174,7 +173,6 @@ private func xmlByteInputError(
         severity == XML_PARSER_SEVERITY_ERROR || severity == XML_PARSER_SEVERITY_VALIDITY_ERROR
     else { return }
     input.errorMessage = message.map { String(cString: $0).trimmingSuffixNewline() } ?? "error"
-    if let locator { input.errorLine = Int(xmlTextReaderLocatorLineNumber(locator)) }
 }
 
 extension String {
