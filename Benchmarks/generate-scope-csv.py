@@ -39,12 +39,12 @@ def main():
             shared = ",".join(
                 [
                     household_id,
-                    f"Household {family}",
+                    f"HH {family}",
                     str(size),
                     rng.choice(STATUS),
                     rng.choice(RATING),
                     f"20{rng.randint(10, 25)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-                    "UNHCR Kakuma",
+                    rng.choice(["UNHCR", "WFP", ""]),
                     f"KE-TUR-{rng.randint(1, 40):02d}",
                     address,
                 ]

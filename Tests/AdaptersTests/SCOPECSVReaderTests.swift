@@ -206,4 +206,20 @@ struct SCOPECSVReaderTests {
                 "last_name: required field is empty",
             ])
     }
+
+    @Test func aHouseholdLargerThanTheLimitStopsTheInput() throws {
+        let folder = try TemporaryDirectory()
+        let mapping = try folder.write(
+            "small.yaml",
+            """
+            mapping: small-households
+            formats: [scope-csv]
+            extends: \(RepositoryPaths.mappings.appendingPathComponent("scope/scope-exchange-v1.yaml").path)
+            settings: {maximumHouseholdRows: "2"}
+
+            """)
+        let rows = (1...3).map { ScopeHarness.row(size: "3", member: "M-\($0)", role: $0 == 1 ? "HEAD" : "SPOUSE") }
+        let error = #expect(throws: InputError.self) { try ScopeHarness.read(ScopeHarness.csv(rows), mapping: mapping) }
+        #expect(error?.description == "t.csv:4: a household has more than 2 member rows (setting maximumHouseholdRows)")
+    }
 }

@@ -85,16 +85,17 @@ public final class ScopeCSVReader: RecordReader {
             return row
         }
         for index in 0..<header.count {
-            let empty = csv.withField(index) { $0.isEmpty }
+            let (empty, apostrophe) = csv.withField(index) { ($0.isEmpty, $0.first == UInt8(ascii: "'")) }
             if empty { continue }
-            guard let text = csv.text(index) else {
+            guard var text = csv.text(index) else {
                 row.problems.append(FieldIssue(field: header[index], rule: "not valid UTF-8"))
                 continue
             }
+            if apostrophe { text = CSVWriter.unneutralized(text) }
             if let field = fieldOfColumn[index] {
-                row[field] = CSVWriter.unneutralized(text)
+                row[field] = text
             } else {
-                row.unmapped.append((header[index], CSVWriter.unneutralized(text)))
+                row.unmapped.append((header[index], text))
             }
         }
         return row

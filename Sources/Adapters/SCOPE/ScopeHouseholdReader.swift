@@ -42,6 +42,13 @@ final class ScopeHouseholdReader {
                 lookahead = row
                 break
             }
+            // one household's rows are held together: bound them so that memory stays bounded too
+            if rows.count == decoder.mapping.maximumHouseholdRows {
+                throw InputError.malformed(
+                    row.location,
+                    reason: "a household has more than \(rows.count) member rows (setting maximumHouseholdRows)"
+                )
+            }
             rows.append(row)
         }
         if !rows.isEmpty { assemble(rows) }

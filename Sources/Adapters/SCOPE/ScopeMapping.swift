@@ -36,6 +36,8 @@ struct ScopeMapping: Sendable {
     /// The extension namespace that keeps unmapped columns and a household role the canonical model flattens.
     let extensionNamespace: String
     let maximumLineLength: Int
+    /// The most member rows one household may have; the reader holds one household's rows in memory.
+    let maximumHouseholdRows: Int
     let neutralizesFormulas: Bool
     let xmlNamespace: String
 
@@ -73,6 +75,7 @@ struct ScopeMapping: Sendable {
         }
         locationLevel = try number("locationLevel", default: 2, in: 1...6)
         maximumLineLength = try number("maximumLineLength", default: 1024 * 1024, in: 1024...(1 << 30))
+        maximumHouseholdRows = try number("maximumHouseholdRows", default: 10_000, in: 1...1_000_000)
         beneficiaryScheme = mapping.setting("beneficiaryScheme") ?? "unhcr.progres.individual"
         scopeScheme = mapping.setting("scopeScheme") ?? "wfp.scope.member"
         sourceSystem = mapping.setting("sourceSystem") ?? "wfp.scope"

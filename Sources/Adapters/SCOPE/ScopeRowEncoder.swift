@@ -12,7 +12,8 @@ struct ScopeRowEncoder {
     private var household: RegistrationGroup?
     /// The household's fields, fixed by its first written member (whose location fills in a group's missing one).
     private var householdValues: [String?]?
-    private var householdRejected: String?
+    /// Why the last group record was rejected, with its id, so that its members are rejected for the same reason.
+    private var householdRejected: (id: String, reason: String)?
     private var ledger = HouseholdLedger()
     private var householdCount = 0
 
@@ -31,7 +32,9 @@ struct ScopeRowEncoder {
         householdCount += 1
         if let earlier = ledger.enter(group.id, line: householdCount) {
             household = nil
-            householdRejected = "its household was already written (as household #\(earlier)) and cannot be reopened"
+            householdRejected = (
+                group.id, "its household was already written (as household #\(earlier)) and cannot be reopened"
+            )
             throw RecordRejection(
                 location: location,
                 field: mapping.columnName(.householdId),
@@ -47,7 +50,7 @@ struct ScopeRowEncoder {
         issues += unmapped
         guard issues.isEmpty else {
             household = nil
-            householdRejected = "its household's group record was rejected"
+            householdRejected = (group.id, "its household's group record was rejected")
             throw RecordRejection(location: location, issues: issues)
         }
         household = group
@@ -63,8 +66,9 @@ struct ScopeRowEncoder {
                 location: location, field: mapping.columnName(.householdId),
                 rule: "required; the person belongs to no registration group")
         }
-        if let householdRejected, household == nil {
-            throw RecordRejection(location: location, field: mapping.columnName(.householdId), rule: householdRejected)
+        if let householdRejected, householdRejected.id == membership.id {
+            throw RecordRejection(
+                location: location, field: mapping.columnName(.householdId), rule: householdRejected.reason)
         }
         guard let household, household.id == membership.id else {
             throw RecordRejection(
