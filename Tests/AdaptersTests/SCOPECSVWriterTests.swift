@@ -82,7 +82,7 @@ struct SCOPECSVWriterTests {
         let (_, report) = try ScopeHarness.convert(input, from: "canonical", to: "scope-csv")
         #expect(
             report.rejected.map(\.description) == [
-                "t:1: household_name: unknown; the person's group record must come before its members"
+                "t:1: household_name: unknown; the person's group record must come before its members and was not there"
             ])
     }
 

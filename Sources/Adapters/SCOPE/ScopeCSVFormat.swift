@@ -107,6 +107,7 @@ public final class ScopeCSVWriter: RecordWriter {
     private let csv: CSVWriter
     private var encoder: ScopeRowEncoder
     private let order: [ScopeField]
+    private let header: [String]
     private var wroteHeader = false
 
     init(sink: any ByteSink, mapping: ScopeMapping) {
@@ -115,8 +116,6 @@ public final class ScopeCSVWriter: RecordWriter {
         order = mapping.columns.map(\.field)
         header = mapping.columns.map(\.column)
     }
-
-    private let header: [String]
 
     public func write(_ record: CanonicalRecord, from location: RecordLocation) throws -> WriteNotes {
         if !wroteHeader {

@@ -73,7 +73,7 @@ struct ScopeRowEncoder {
         guard let household, household.id == membership.id else {
             throw RecordRejection(
                 location: location, field: mapping.columnName(.householdName),
-                rule: "unknown; the person's group record must come before its members")
+                rule: "unknown; the person's group record must come before its members and was not there")
         }
 
         var values = [String?](repeating: nil, count: ScopeField.allCases.count)
