@@ -78,20 +78,30 @@ final class ScopeHouseholdReader {
 
         var householdIssues: [FieldIssue] = []
         var group = decoder.household(from: first, issues: &householdIssues)
-        var members: [SourceRecord] = []
-        var memberRejections: [RecordRejection] = []
+        var members: [ReadItem] = []
+        var memberRejections: [ReadItem] = []
         var memberIssues: [[FieldIssue]] = []
         var heads = 0
+        members.reserveCapacity(rows.count)
         for row in rows {
             var issues = disagreements(of: row, with: first)
             let person = decoder.member(from: row, issues: &issues)
             memberIssues.append(issues)
             if person.group?.focalPoint == true { heads += 1 }
-            if issues.isEmpty {
+            if issues.isEmpty, let ref = person.ref, let membership = person.group {
+                group.members.append(
+                    GroupMember(
+                        ref: ref,
+                        relationshipToFocalPoint: membership.relationshipToFocalPoint,
+                        focalPoint: membership.focalPoint,
+                        principalRecipient: membership.principalRecipient,
+                        alternateRecipient: membership.alternateRecipient
+                    ))
+                let kept = person.extensions.isEmpty ? [] : kept(person)
                 members.append(
-                    SourceRecord(record: .person(person), location: row.location, keptInExtensions: kept(person)))
+                    .record(SourceRecord(record: .person(person), location: row.location, keptInExtensions: kept)))
             } else {
-                memberRejections.append(RecordRejection(location: row.location, issues: issues))
+                memberRejections.append(.rejected(RecordRejection(location: row.location, issues: issues)))
             }
         }
         if heads != 1 {
@@ -116,21 +126,9 @@ final class ScopeHouseholdReader {
                 decoder.issue(
                     .householdSize, "says \(size) but the household has \(rows.count) member rows", severity: .warning))
         }
-        group.members = members.compactMap { source in
-            guard case .person(let person) = source.record, let ref = person.ref, let membership = person.group else {
-                return nil
-            }
-            return GroupMember(
-                ref: ref,
-                relationshipToFocalPoint: membership.relationshipToFocalPoint,
-                focalPoint: membership.focalPoint,
-                principalRecipient: membership.principalRecipient,
-                alternateRecipient: membership.alternateRecipient
-            )
-        }
         pending.append(.record(SourceRecord(record: .group(group), location: first.location, warnings: warnings)))
-        pending.append(contentsOf: members.map { .record($0) })
-        pending.append(contentsOf: memberRejections.map { .rejected($0) })
+        pending.append(contentsOf: members)
+        pending.append(contentsOf: memberRejections)
     }
 
     /// The household fields of `row` that differ from the household's first row.
