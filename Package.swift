@@ -52,7 +52,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "PrimesModelTests", dependencies: ["PrimesModel", "TestSupport"]),
-        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "PrimesModel", "TestSupport"]),
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "PrimesModel", "TestSupport", "CLibXML2"]),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Adapters", "PrimesModel", "TestSupport"]),
         .testTarget(name: "PrimesLoggingTests", dependencies: ["PrimesLogging"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),

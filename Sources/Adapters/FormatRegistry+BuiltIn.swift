@@ -6,5 +6,7 @@ extension FormatRegistry {
         CivilRegistrationFormat.fhirR4,
         CivilRegistrationFormat.de4aBirth,
         CivilRegistrationFormat.anyDialect,
+        ScopeCSVFormat.format,
+        ScopeXMLFormat.format,
     ])
 }
