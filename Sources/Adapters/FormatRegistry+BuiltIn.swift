@@ -1,6 +1,7 @@
 extension FormatRegistry {
     /// The formats this build of the gateway ships. An adapter adds its `RecordFormat` here.
     public static let builtIn = FormatRegistry([
-        CanonicalFormat.format
+        CanonicalFormat.format,
+        PINGFormat.format,
     ])
 }
