@@ -1,8 +1,8 @@
 import Adapters
 import Foundation
 import PrimesModel
-import Testing
 import TestSupport
+import Testing
 
 @Suite("PING reader")
 struct PINGReaderTests {
@@ -42,12 +42,15 @@ struct PINGReaderTests {
             #expect(person.provenance?.format == "progres-ping-json")
         }
         let groups = PINGTesting.records(items).filter { $0.record.recordType == .group }
-        #expect(groups.count == Set(rows.compactMap { $0["progres_individual.progres_registrationgroupidname"] as? String }).count)
+        #expect(
+            groups.count
+                == Set(rows.compactMap { $0["progres_individual.progres_registrationgroupidname"] as? String }).count)
     }
 
     @Test("a retrieval page maps option sets, references, languages, specific needs, locations and dates")
     func synthicPageMapsEveryKind() throws {
-        let items = try PINGTesting.items(try FileInput(path: RepositoryPaths.fixture("progres/ping-retrieval-individuals.json")))
+        let items = try PINGTesting.items(
+            try FileInput(path: RepositoryPaths.fixture("progres/ping-retrieval-individuals.json")))
         let persons = PINGTesting.persons(items)
         try #require(persons.count == 3)
 
@@ -86,14 +89,17 @@ struct PINGReaderTests {
         #expect(persons[2].sex == "unknown")
         #expect(persons[2].group == nil)
 
-        let groups = PINGTesting.records(items).compactMap { if case .group(let group) = $0.record { group } else { nil } }
+        let groups = PINGTesting.records(items).compactMap {
+            if case .group(let group) = $0.record { group } else { nil }
+        }
         #expect(groups.map(\.id) == ["KKM-24-000101"])
         #expect(groups.first?.identifiers == [Identifier(scheme: "unhcr.progres.group", value: "KKM-24-000101")])
     }
 
     @Test("an unmapped option set and a malformed date reject the record, name the attribute, quote no value")
     func badValuesRejectTheRecord() throws {
-        let items = try PINGTesting.items(try FileInput(path: RepositoryPaths.fixture("progres/ping-retrieval-individuals.json")))
+        let items = try PINGTesting.items(
+            try FileInput(path: RepositoryPaths.fixture("progres/ping-retrieval-individuals.json")))
         let rejection = try #require(PINGTesting.rejections(items).first)
         #expect(rejection.location.index == 3)
         #expect(rejection.location.description.hasSuffix("ping-retrieval-individuals.json:91#3"))
@@ -120,18 +126,24 @@ struct PINGReaderTests {
     @Test("malformed JSON stops the read with the line, and an ErrorMessage from PING is an input error")
     func malformedDocuments() throws {
         let broken = "{\"Data\": [\n{\"progres_individual.indiv.progres_id\": \"KKM-00000001\"},\n{\"x\": tru}\n]}"
-        #expect(throws: InputError.malformed(RecordLocation(source: "page", line: 3), reason: "not valid JSON: invalid literal")) {
+        #expect(
+            throws: InputError.malformed(
+                RecordLocation(source: "page", line: 3), reason: "not valid JSON: invalid literal")
+        ) {
             _ = try PINGTesting.items(MemoryInput(broken, name: "page"))
         }
         let failed = "{\"Data\": [], \"ErrorMessage\": \"something failed\"}"
         #expect(throws: InputError.self) { _ = try PINGTesting.items(MemoryInput(failed, name: "page")) }
-        #expect(throws: InputError.self) { _ = try PINGTesting.items(MemoryInput("{\"Data\": [] } trailing", name: "p")) }
+        #expect(throws: InputError.self) {
+            _ = try PINGTesting.items(MemoryInput("{\"Data\": [] } trailing", name: "p"))
+        }
         #expect(throws: InputError.self) { _ = try PINGTesting.items(MemoryInput("", name: "p")) }
     }
 
     @Test("the envelope's count, transaction and paging summary are read after the Data list")
     func envelopeIsRead() throws {
-        let reader = try PINGTesting.reader(try FileInput(path: RepositoryPaths.fixture("progres/ping-retrieval-individuals.json")))
+        let reader = try PINGTesting.reader(
+            try FileInput(path: RepositoryPaths.fixture("progres/ping-retrieval-individuals.json")))
         while try reader.next() != nil {}
         #expect(reader.envelope.recordCount == 5)
         #expect(reader.envelope.transactionId == "00000000-aaaa-bbbb-cccc-000000000001")
