@@ -15,8 +15,8 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ text: String) throws(FieldPathError) {
         var segments: [Segment] = []
-        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
-            var rest = Substring(part)
+        for part in Self.splitOutsideBrackets(text) {
+            var rest = part
             let open = rest.firstIndex(of: "[") ?? rest.endIndex
             let key = rest[..<open]
             guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
@@ -42,6 +42,25 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
         }
         self.segments = segments
         self.description = text
+    }
+
+    /// Splits at dots that are not inside brackets: `identifiers[scheme=wfp.scope.member].value` has two parts.
+    private static func splitOutsideBrackets(_ text: String) -> [Substring] {
+        var parts: [Substring] = []
+        var depth = 0
+        var start = text.startIndex
+        for index in text.indices {
+            switch text[index] {
+            case "[": depth += 1
+            case "]": depth -= 1
+            case "." where depth == 0:
+                parts.append(text[start..<index])
+                start = text.index(after: index)
+            default: break
+            }
+        }
+        parts.append(text[start...])
+        return parts
     }
 
     /// The field's top-level key: `name` for `name.family`.
