@@ -61,7 +61,7 @@ struct PINGReaderTests {
         #expect(amina.sex == "female")
         #expect(amina.maritalStatus == "married")
         #expect(amina.group == GroupMembership(id: "KKM-24-000101", relationshipToFocalPoint: "self"))
-        #expect(amina.contacts == [Contact(kind: "phone", value: "+254700000001")])
+        #expect(amina.contacts == [Contact(kind: "phone", value: "+254700000001", primary: true)])
         #expect(amina.countryOfOrigin == "SSD")
         #expect(
             amina.location?.levels == [

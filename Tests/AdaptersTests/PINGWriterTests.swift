@@ -20,7 +20,7 @@ struct PINGWriterTests {
                 code: "dip", read: "125080002", write: "125080001", speak: "125080000", understand: "125080000")
         ],
         specificNeeds: ["CR-AF"],
-        contacts: [Contact(kind: "phone", value: "+254700000001")],
+        contacts: [Contact(kind: "phone", value: "+254700000001", primary: true)],
         location: Location(levels: [
             AdminLevel(level: 1, code: "bbbbbbbb-0000-0000-0000-000000000001", name: "Turkana"),
             AdminLevel(level: 6, name: "Block 7"),

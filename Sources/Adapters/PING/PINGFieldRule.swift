@@ -40,6 +40,9 @@ public struct PINGFieldRule: FieldRuleKind {
     public let logicalName: String?
     /// For specificNeed: `category` (CR) or `subcategory` (CR-AF).
     public let part: String?
+    /// Fields beside the canonical one set when the attribute has a value: `alongside: {primary: "true"}` on
+    /// `contacts[kind=phone].value` marks PING's primary phone as primary.
+    public let alongside: [(path: FieldPath, value: JSONValue)]
 
     public init(rule: FieldRule, mapping: MappingFile) throws(MappingError) {
         canonical = rule.canonical
@@ -55,6 +58,16 @@ public struct PINGFieldRule: FieldRuleKind {
         property = try rule.string("property")
         logicalName = try rule.string("logicalName")
         part = try rule.string("part")
+        var alongside: [(path: FieldPath, value: JSONValue)] = []
+        for (key, node) in rule["alongside"]?.pairs ?? [] {
+            guard let text = node.scalar, let canonical = rule.canonical?.description,
+                let parent = canonical.lastIndex(of: "."),
+                let path = try? FieldPath(String(canonical[..<parent]) + "." + key)
+            else { throw rule.invalid("`alongside` needs a canonical path with a parent and text values") }
+            let value: JSONValue = text == "true" ? .bool(true) : text == "false" ? .bool(false) : .string(text)
+            alongside.append((path, value))
+        }
+        self.alongside = alongside
         if let text = try rule.string("level") {
             guard let level = Int(text), (1...6).contains(level) else { throw rule.invalid("`level` must be 1 to 6") }
             self.level = level

@@ -65,7 +65,8 @@ struct PINGRowDecoder {
             extensions[key] = value
             kept.append(key)
         }
-        if let externalId { state.set(.string(externalId), at: "ref") }
+        // The writer sends `ref ?? id` as ExternalId, so an ExternalId equal to the id adds no ref.
+        if let externalId, !externalId.isEmpty, externalId != state.id { state.set(.string(externalId), at: "ref") }
         do {
             let person = try state.person(
                 extensions: extensions.isEmpty ? [:] : [settings.extensionNamespace: extensions],
@@ -101,6 +102,7 @@ struct PINGRowDecoder {
         case .text:
             guard let text = value.scalarText else { throw RuleFailure("must be text") }
             try state.set(.string(text), at: rule.canonical)
+            for (path, constant) in rule.alongside { try state.set(constant, at: path) }
         case .date:
             guard case .string(let text) = value else { throw RuleFailure("must be an ISO date or date-time") }
             let date = try Self.partialDate(text)
