@@ -1,4 +1,5 @@
 import Foundation
+import PrimesModel
 import TestSupport
 import Testing
 
@@ -78,6 +79,76 @@ struct PINGCLITests {
             let languages = (before["languages"] as? [[String: Any]])?.first?["code"] as? String
             #expect(languages == (after["languages"] as? [[String: Any]])?.first?["code"] as? String)
         }
+    }
+
+    @Test("pull ping follows every page of the simulator into canonical NDJSON, with mutual TLS")
+    func pullFromSimulator() throws {
+        let simulator = try PINGSimulator(requireClientCertificate: true)
+        simulator.configure { behaviour in
+            behaviour.pages = [
+                [Self.row("KKM-00000001", group: "KKM-24-000101"), Self.row("KKM-00000002", group: "KKM-24-000101")],
+                [Self.row("KKM-00000003", group: "KKM-24-000102")],
+            ]
+        }
+        let certificates = try TestCertificates.shared()
+        let folder = try TemporaryDirectory()
+        let credentials = try folder.write(
+            "ping.yaml",
+            """
+            token: \(PINGSimulator.token)
+            partnerId: \(PINGSimulator.partnerId)
+            shippingProcessId: SHP-1
+            interopId: INT-1
+            caCertificate: \(certificates.caCertificate)
+            clientCertificate: \(certificates.clientCertificate)
+            clientKey: \(certificates.clientKey)
+            """)
+        let result = try ProcessRunner.gateway([
+            "pull", "ping", "--url", simulator.baseURL, "--credentials-file", credentials, "--since", "2026-01-01",
+            "-o", folder.path("pulled.ndjson"),
+        ])
+        #expect(result.status == 0, "\(result.standardError)")
+        let lines = try String(contentsOfFile: folder.path("pulled.ndjson"), encoding: .utf8).split(separator: "\n")
+        #expect(lines.filter { $0.contains("\"recordType\":\"person\"") }.count == 3)
+        #expect(lines.filter { $0.contains("\"recordType\":\"group\"") }.count == 2)
+        #expect(simulator.retrievalRequests.count == 2)
+        let query = simulator.retrievalRequests.first.flatMap { request -> String? in
+            guard case .object(let body) = request, case .object(let query)? = body["QueryParameters"] else {
+                return nil
+            }
+            return query["ModifiedSince"]?.scalarText
+        }
+        #expect(query == "2026-01-01")
+    }
+
+    @Test("pull ping with a refused token exits 2 and never prints the token")
+    func pullWithWrongToken() throws {
+        let simulator = try PINGSimulator()
+        simulator.configure { $0.pages = [[Self.row("KKM-00000001", group: "KKM-24-000101")]] }
+        let folder = try TemporaryDirectory()
+        let credentials = try folder.write(
+            "ping.yaml",
+            """
+            token: wrong-secret-token
+            partnerId: \(PINGSimulator.partnerId)
+            caCertificate: \(try TestCertificates.shared().caCertificate)
+            """)
+        let result = try ProcessRunner.gateway([
+            "pull", "ping", "--url", simulator.baseURL, "--credentials-file", credentials, "-o", folder.path("out"),
+        ])
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("PING refused the credentials (HTTP 401)"))
+        #expect(!result.standardError.contains("wrong-secret-token"))
+        #expect(!FileManager.default.fileExists(atPath: folder.path("out")))
+    }
+
+    static func row(_ id: String, group: String) -> JSONValue {
+        .object([
+            "progres_individual.indiv.progres_id": .string(id),
+            "progres_individual.indiv.progres_sex": 125_080_001,
+            "progres_individual.indiv.progres_registrationgroupid": "11111111-2222-3333-4444-555555555555",
+            "progres_individual.progres_registrationgroupidname": .string(group),
+        ])
     }
 
     static func persons(_ ndjson: String) throws -> [[String: Any]] {

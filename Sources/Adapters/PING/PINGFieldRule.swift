@@ -77,6 +77,18 @@ public struct PINGFieldRule: FieldRuleKind {
         try check(rule)
     }
 
+    /// The canonical field the rule fills, as messages name it.
+    public var canonicalName: String {
+        if let canonical { return canonical.description }
+        switch type {
+        case .language: return "languages[0].code"
+        case .languageLevel: return "languages[0].\(property ?? "")"
+        case .specificNeed: return "specificNeeds[0]"
+        case .locationLevel: return "location.levels[level=\(level ?? 0)]"
+        default: return key
+        }
+    }
+
     private func check(_ rule: FieldRule) throws(MappingError) {
         switch type {
         case .text, .date, .reference, .country:

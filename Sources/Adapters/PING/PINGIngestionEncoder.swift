@@ -53,7 +53,7 @@ public struct PINGIngestionEncoder: Sendable {
                     fields.append((name, value))
                 }
             } catch {
-                issues.append(FieldIssue(field: rule.canonical?.description ?? rule.key, rule: error.rule))
+                issues.append(FieldIssue(field: rule.canonicalName, rule: error.rule))
             }
         }
         guard issues.isEmpty else { throw RecordRejection(location: location, issues: issues) }
