@@ -222,3 +222,28 @@ extension String {
         String(repeating: "0", count: max(0, width - count)) + self
     }
 }
+
+@Suite("PING reader: ingestion payloads")
+struct PINGIngestionReadingTests {
+    @Test("a field named twice in an ingestion item is mapped once, kept once, and warned about")
+    func repeatedFieldIsWarned() throws {
+        let payload = """
+            {"ShippingProcessId": "S", "InteropId": "I", "Data": [{"ExternalId": "x1", "Attachments": [], "Fields": [
+              {"Name": "progres_id", "Value": "KKM-00000001"},
+              {"Name": "progres_givenname", "Value": "Abel"},
+              {"Name": "progres_givenname", "Value": "Abebe"}]}]}
+            """
+        let records = PINGTesting.records(try PINGTesting.items(MemoryInput(payload, name: "payload")))
+        let record = try #require(records.last)
+        guard case .person(let person) = record.record else {
+            Issue.record("expected a person")
+            return
+        }
+        #expect(person.name?.given == "Abel")
+        #expect(person.ref == "x1")
+        #expect(person.extensions["unhcr.progres"]?["progres_givenname"] == "Abebe")
+        #expect(record.keptInExtensions == ["progres_givenname"])
+        #expect(record.warnings.map(\.field) == ["progres_givenname"])
+        #expect(record.warnings.first?.severity == .warning)
+    }
+}

@@ -62,8 +62,18 @@ struct PINGRowDecoder {
         var extensions: [String: JSONValue] = state.referenceIds
         var kept = state.referenceIds.keys.map { "\($0).Id" }
         for (key, value) in attributes.remaining where value != .null {
-            extensions[key] = value
-            kept.append(key)
+            if let earlier = extensions[key] {
+                // An ingestion payload may name a field twice; both values are kept.
+                extensions[key] = .array([earlier, value])
+            } else {
+                extensions[key] = value
+                kept.append(key)
+            }
+        }
+        let warnings = attributes.repeated.map { key in
+            FieldIssue(
+                field: key, rule: "given more than once: the first value is mapped, the others kept in extensions",
+                severity: .warning)
         }
         // The writer sends `ref ?? id` as ExternalId, so an ExternalId equal to the id adds no ref.
         if let externalId, !externalId.isEmpty, externalId != state.id { state.set(.string(externalId), at: "ref") }
@@ -73,7 +83,7 @@ struct PINGRowDecoder {
                 provenance: provenance(id: state.id),
                 idScheme: settings.individualIdScheme
             )
-            return Decoded(person: person, keptInExtensions: kept.sorted(), warnings: state.warnings)
+            return Decoded(person: person, keptInExtensions: kept.sorted(), warnings: warnings)
         } catch {
             throw PINGRowIssues(issues: [CanonicalReader.issue(for: error)])
         }
@@ -255,6 +265,8 @@ private struct AttributeTable {
     private var byAttribute: [String: (key: String, value: JSONValue)] = [:]
     private var order: [String] = []
     private var unclaimed: [(key: String, value: JSONValue)] = []
+    /// Keys naming an attribute that an earlier key of the row already gave.
+    private(set) var repeated: [String] = []
 
     init(row: [(key: String, value: JSONValue)], settings: PINGMappingSettings, shape: PINGRowDecoder.Shape) {
         for (key, value) in row {
@@ -273,6 +285,7 @@ private struct AttributeTable {
                 order.append(slot)
             } else {
                 unclaimed.append((key, value))
+                repeated.append(key)
             }
         }
     }
@@ -294,7 +307,6 @@ private struct RowState {
     var specificNeeds: [String] = []
     var levels: [AdminLevel] = []
     var referenceIds: [String: JSONValue] = [:]
-    var warnings: [FieldIssue] = []
 
     var id: String? {
         if case .object(let object) = json { return object["id"]?.scalarText }
