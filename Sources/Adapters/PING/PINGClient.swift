@@ -52,6 +52,7 @@ public enum PINGClientError: Error, Sendable, Equatable, CustomStringConvertible
     case malformedPage(page: Int, reason: String)
     case pagingDidNotAdvance(page: Int)
     case tooManyPages(Int)
+    case requestNotEncodable
 
     public var description: String {
         switch self {
@@ -62,6 +63,7 @@ public enum PINGClientError: Error, Sendable, Equatable, CustomStringConvertible
         case .malformedPage(let page, let reason): "PING page \(page) is malformed: \(reason)"
         case .pagingDidNotAdvance(let page): "PING page \(page) repeats the previous page's paging cookie"
         case .tooManyPages(let limit): "PING retrieval went beyond \(limit) pages"
+        case .requestNotEncodable: "the PING request cannot be encoded as JSON"
         }
     }
 }
@@ -198,7 +200,7 @@ public final class PINGClient: Sendable {
         do {
             bytes = Array(try encoder.encode(body))
         } catch {
-            throw .malformedPage(page: 0, reason: "the request cannot be encoded")
+            throw .requestNotEncodable
         }
         let request = HTTPClientRequest(
             method: "POST",

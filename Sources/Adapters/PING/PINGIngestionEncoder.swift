@@ -37,7 +37,11 @@ public struct PINGIngestionEncoder: Sendable {
     public func item(for person: Person, at location: RecordLocation) throws(RecordRejection) -> Item {
         let json: JSONValue
         do {
-            json = try JSONValue(encoding: person)
+            // Foundation's JSONDecoder builds a JSONValue slowly (a failed attempt per type); the PING parser
+            // reads the encoded person in a single pass.
+            let bytes = Array(try JSONEncoder().encode(person))
+            json = try JSONStreamParser(source: MemoryInput(bytes, name: "person"), chunkSize: max(bytes.count, 1))
+                .value()
         } catch {
             throw RecordRejection(location: location, field: "record", rule: "cannot be encoded")
         }
