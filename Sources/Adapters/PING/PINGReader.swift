@@ -98,6 +98,7 @@ public final class PINGReader: RecordReader {
             var combined = waiting
             combined.record = .person(merged)
             combined.keptInExtensions = Array(Set(waiting.keptInExtensions + record.keptInExtensions)).sorted()
+            combined.warnings += record.warnings
             self.waiting = combined
             return
         }
