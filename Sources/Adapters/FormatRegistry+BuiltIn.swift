@@ -3,5 +3,9 @@ extension FormatRegistry {
     public static let builtIn = FormatRegistry([
         CanonicalFormat.format,
         PINGFormat.format,
+        PrimeroFormat.format,
+        CivilRegistrationFormat.fhirR4,
+        CivilRegistrationFormat.de4aBirth,
+        CivilRegistrationFormat.anyDialect,
     ])
 }

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# FHIR R4 XML → canonical on a 100,000-birth Bundle (a child Patient with a BR identifier and a mother
+# RelatedPerson per birth, about 115 MB), beside xsltproc pulling the same fields with an equivalent XSLT and
+# `xmllint --stream --noout`, the libxml2 parse floor.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+: "${BIN:?run through Benchmarks/run}" "${RESULTS:?run through Benchmarks/run}"
+
+births=${CIVIL_XML_BIRTHS:-100000}
+input="$RESULTS/fhir-births-$births.xml"
+if [ ! -s "$input" ]; then
+    python3 "$(dirname "$0")/generate-fhir-births.py" "$births" >"$input.tmp"
+    mv "$input.tmp" "$input"
+fi
+echo "  input: $input ($(($(stat -c %s "$input") / 1048576)) MiB, $births births)"
+
+measure "primes-gateway fhir-r4-xml -> canonical" \
+    "$BIN" convert --from fhir-r4-xml --to canonical "$input" -o "$RESULTS/fhir-births.ndjson"
+measure "xsltproc (same fields to text lines)" \
+    xsltproc -o "$RESULTS/fhir-births.txt" "$(dirname "$0")/fhir-births-fields.xslt" "$input"
+measure "xmllint --stream --noout (parse floor)" xmllint --stream --noout "$input"

@@ -1,0 +1,456 @@
+import CLibXML2
+import PrimesModel
+
+/// Runs a dialect's rules on one record's elements and turns them into canonical persons: the subject, the
+/// relatives with typed relationships both ways, and the civil event each took part in.
+///
+/// Source values that no rule reads are kept in the person's `extensions` under the dialect's name, keyed by
+/// their path below the person's element, so that nothing a document carries is dropped in silence.
+///
+/// Each person is built as a `JSONValue` tree addressed by the rules' `FieldPath`s and then turned into a
+/// `Person`. That keeps every canonical field reachable from a mapping file, but it costs: on 100,000 FHIR
+/// births this engine spends several times the CPU of xsltproc (see `Benchmarks/bench-civil-xml.sh`), so the
+/// issue's speed targets are not met; compiling rules to direct setters is the next step.
+final class CivilRecordAssembler {
+    private let dialect: CivilDialect
+    private let context: ConversionContext
+    private let format: String
+
+    init(dialect: CivilDialect, context: ConversionContext, format: String) {
+        self.dialect = dialect
+        self.context = context
+        self.format = format
+    }
+
+    /// What one record's persons read, in order, tracked as the rules consume the document's nodes.
+    private struct Reading {
+        var issues: [FieldIssue] = []
+        var warnings: [FieldIssue] = []
+        var consumed = Set<UnsafeMutableRawPointer>()
+        var kept: [String] = []
+    }
+
+    private struct ReadPerson {
+        var role: String
+        var relationship: String?
+        var tree: JSONValue
+        var element: xmlNodePtr
+    }
+
+    func assemble(_ document: XMLRecordDocument, location: RecordLocation, index: Int) -> [ReadItem] {
+        var reading = Reading()
+        var event = JSONValue.object([:])
+        var persons: [ReadPerson] = []
+
+        var recordFields = JSONValue.object([:])
+        for rule in dialect.rules(in: "record") {
+            apply(rule, from: document.root, in: document, event: &event, person: &recordFields, reading: &reading)
+        }
+        for spec in dialect.persons {
+            for element in document.nodes(spec.select, from: document.root) {
+                var tree = spec.role == "subject" ? recordFields : JSONValue.object([:])
+                for rule in dialect.rules(in: spec.role) {
+                    apply(rule, from: element, in: document, event: &event, person: &tree, reading: &reading)
+                }
+                let relationship = relationshipType(spec, element: element, tree: tree, in: document, &reading)
+                persons.append(ReadPerson(role: spec.role, relationship: relationship, tree: tree, element: element))
+            }
+        }
+        guard reading.issues.isEmpty else {
+            return [.rejected(RecordRejection(location: location, issues: reading.issues))]
+        }
+        guard !persons.isEmpty else {
+            let issue = FieldIssue(field: "record", rule: "no person element of the \(dialect.name) dialect was found")
+            return [.rejected(RecordRejection(location: location, issues: [issue]))]
+        }
+
+        let personElements = Set(persons.map { UnsafeMutableRawPointer($0.element) })
+        for position in persons.indices {
+            keepUnread(below: persons[position].element, into: &persons[position].tree, skipping: [], &reading)
+        }
+        keepUnread(below: document.root, into: &persons[0].tree, skipping: personElements, &reading)
+        link(&persons, event: event, index: index, reading: &reading)
+
+        var items: [ReadItem] = []
+        for (position, person) in persons.enumerated() {
+            do {
+                var decoded = try CivilPersonJSON.person(from: person.tree)
+                decoded.provenance = Provenance(
+                    system: dialect.name, recordId: decoded.ref, format: format, formatVersion: dialect.version,
+                    receivedAt: context.receivedAt)
+                items.append(
+                    .record(
+                        SourceRecord(
+                            record: .person(decoded), location: location,
+                            warnings: position == 0 ? reading.warnings : [],
+                            keptInExtensions: position == 0 ? reading.kept : [])))
+            } catch {
+                items.append(.rejected(RecordRejection(location: location, issues: error.issues)))
+            }
+        }
+        return items
+    }
+
+    // MARK: - Rules
+
+    private func apply(
+        _ rule: CivilFieldRule, from element: xmlNodePtr, in document: XMLRecordDocument, event: inout JSONValue,
+        person: inout JSONValue, reading: inout Reading
+    ) {
+        if case .none = rule.target {
+            consumeTemplate(rule, from: element, in: document, &reading)
+            return
+        }
+        if rule.writeOnly { return }
+        let values: [JSONValue]
+        if let each = rule.each {
+            var items: [JSONValue] = []
+            for node in document.nodes(each.read, from: element) {
+                if rule.fields.isEmpty, let read = rule.read {
+                    items.append(contentsOf: readValues(rule, read, from: node, in: document, &reading))
+                    continue
+                }
+                var item = JSONValue.object([:])
+                for field in rule.fields {
+                    var ignored = JSONValue.object([:])
+                    apply(field, from: node, in: document, event: &ignored, person: &item, reading: &reading)
+                }
+                if case .object(let object) = item, !object.isEmpty { items.append(item) }
+            }
+            guard !items.isEmpty else { return }
+            values = [.array(items)]
+        } else if let read = rule.read {
+            values = readValues(rule, read, from: element, in: document, &reading)
+        } else {
+            return
+        }
+        guard var value = values.first else { return }
+        if values.count > 1 {
+            if let join = rule.join {
+                value = .string(values.compactMap(\.scalarText).joined(separator: join))
+            } else {
+                reading.warnings.append(
+                    warning(rule, "\(values.count) values where one is expected; the first is read"))
+            }
+        }
+        do {
+            switch rule.target {
+            case .person(let path): try path.set(value, in: &person)
+            case .event(let path): try path.set(value, in: &event)
+            case .none: break
+            }
+        } catch {
+            reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
+        }
+    }
+
+    /// Marks as read the values a template rule writes (a coding's system URI, `Patient/{subject.ref}`), so
+    /// that they are not kept as unread; a value that differs from the template stays in extensions.
+    private func consumeTemplate(
+        _ rule: CivilFieldRule, from element: xmlNodePtr, in document: XMLRecordDocument, _ reading: inout Reading
+    ) {
+        guard let template = rule.template, let read = rule.read else { return }
+        for node in document.nodes(read, from: element) {
+            let text = xmlNodeText(node).trimmedWhitespace
+            var matches = text == template
+            if let (prefix, suffix) = rule.templateParts {
+                matches = text.count > prefix.count + suffix.count && text.hasPrefix(prefix) && text.hasSuffix(suffix)
+            }
+            if matches { reading.consumed.insert(UnsafeMutableRawPointer(node)) }
+        }
+    }
+
+    /// The canonical values of the nodes `read` selects, each through the rule's parser and code list.
+    private func readValues(
+        _ rule: CivilFieldRule, _ read: XPathExpression, from element: xmlNodePtr, in document: XMLRecordDocument,
+        _ reading: inout Reading
+    ) -> [JSONValue] {
+        var values: [JSONValue] = []
+        for node in document.nodes(read, from: element) {
+            reading.consumed.insert(UnsafeMutableRawPointer(node))
+            if case .parts(let parts) = rule.date {
+                if let date = readParts(rule, parts, from: node, in: document, &reading) { values.append(date) }
+                continue
+            }
+            let text = xmlNodeText(node).trimmedWhitespace
+            if text.isEmpty {
+                reading.warnings.append(warning(rule, "empty element read as absent"))
+                continue
+            }
+            if rule.unknownMarkers.contains(text) { continue }
+            if let value = convert(text, rule, &reading) { values.append(value) }
+        }
+        return values
+    }
+
+    private func readParts(
+        _ rule: CivilFieldRule, _ parts: CivilDateParser.Parts, from node: xmlNodePtr,
+        in document: XMLRecordDocument, _ reading: inout Reading
+    ) -> JSONValue? {
+        func part(_ path: (read: XPathExpression, write: XMLWritePath)?) -> String? {
+            guard let path, let found = document.nodes(path.read, from: node).first else { return nil }
+            reading.consumed.insert(UnsafeMutableRawPointer(found))
+            let text = xmlNodeText(found).trimmedWhitespace
+            return text.isEmpty || rule.unknownMarkers.contains(text) ? nil : text
+        }
+        guard let year = part(parts.year) else { return nil }
+        do {
+            return Self.tree(try CivilDateParser.fromParts(year: year, month: part(parts.month), day: part(parts.day)))
+        } catch {
+            reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
+            return nil
+        }
+    }
+
+    private func convert(_ text: String, _ rule: CivilFieldRule, _ reading: inout Reading) -> JSONValue? {
+        if let parser = rule.date {
+            do {
+                return Self.tree(try parser.parse(text))
+            } catch {
+                reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
+                return nil
+            }
+        }
+        var value = text
+        if let list = rule.codeList {
+            do {
+                value = try list.canonical(for: text)
+            } catch {
+                reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
+                return nil
+            }
+        }
+        if let listName = rule.inList, let list = context.codeLists[listName], !list.contains(value) {
+            reading.warnings.append(warning(rule, "not a code of \(listName); read as absent"))
+            return nil
+        }
+        return .string(value)
+    }
+
+    private func relationshipType(
+        _ spec: CivilDialect.PersonSpec, element: xmlNodePtr, tree: JSONValue, in document: XMLRecordDocument,
+        _ reading: inout Reading
+    ) -> String? {
+        switch spec.relationship {
+        case nil:
+            return nil
+        case .bySex(let table, let otherwise):
+            let sex = tree.member("sex")?.scalarText ?? ""
+            return table[sex] ?? otherwise
+        case .coded(let coding, _, let system, _, let code, _, let list):
+            for node in document.nodes(coding, from: element) {
+                guard let codeNode = document.nodes(code, from: node).first else { continue }
+                reading.consumed.insert(UnsafeMutableRawPointer(codeNode))
+                let systemNode = document.nodes(system, from: node).first
+                if let systemNode { reading.consumed.insert(UnsafeMutableRawPointer(systemNode)) }
+                let uri = systemNode.map { xmlNodeText($0).trimmedWhitespace }
+                if let uri, !list.isKnown(by: uri) { continue }
+                if let uri, uri != list.uris.first {
+                    reading.warnings.append(
+                        FieldIssue(
+                            field: "relationships", rule: "code system \(uri) is a legacy URI of \(list.name)",
+                            severity: .warning))
+                }
+                do {
+                    return try list.canonical(for: xmlNodeText(codeNode).trimmedWhitespace)
+                } catch {
+                    reading.issues.append(FieldIssue(field: "relationships", rule: "at relationship: \(error)"))
+                    return nil
+                }
+            }
+            reading.issues.append(
+                FieldIssue(
+                    field: "relationships", rule: "no relationship coded in \(list.name) (\(list.uris.first ?? ""))"))
+            return nil
+        }
+    }
+
+    // MARK: - Linking
+
+    /// Gives every person a `ref`, links relatives and subject both ways, and records the civil event.
+    private func link(_ persons: inout [ReadPerson], event: JSONValue, index: Int, reading: inout Reading) {
+        var counts: [String: Int] = [:]
+        for position in persons.indices where persons[position].tree.member("ref") == nil {
+            let role = persons[position].relationship ?? persons[position].role
+            counts[role, default: 0] += 1
+            let suffix = counts[role, default: 1] > 1 ? "\(counts[role, default: 1])" : ""
+            persons[position].tree.setMember("ref", .string("record\(index)-\(role)\(suffix)"))
+        }
+        guard let subjectPosition = persons.firstIndex(where: { $0.role == "subject" }) else {
+            reading.warnings.append(
+                FieldIssue(
+                    field: "relationships", rule: "relatives without a subject in this record", severity: .warning))
+            return
+        }
+        let subjectRef = persons[subjectPosition].tree.member("ref") ?? .null
+
+        var eventTree = event
+        let eventType = event.member("type")?.scalarText ?? dialect.fixedEvent
+        if let eventType {
+            eventTree.setMember("type", .string(eventType))
+            let subject = persons[subjectPosition].tree
+            let defaults: [(String, String)] =
+                eventType == "birth"
+                ? [("date", "birthDate"), ("place", "birthPlace")]
+                : eventType == "death" ? [("date", "deathDate")] : []
+            for (field, source) in defaults where eventTree.member(field) == nil {
+                if let value = subject.member(source) { eventTree.setMember(field, value) }
+            }
+            var subjectEvent = eventTree
+            subjectEvent.setMember("role", .string(eventType == "marriage" ? "spouse" : "subject"))
+            persons[subjectPosition].tree.appendMember("events", subjectEvent)
+        } else if case .object(let fields) = event, !fields.isEmpty {
+            reading.warnings.append(
+                FieldIssue(field: "event", rule: "event fields without an event type are ignored", severity: .warning))
+        }
+
+        for position in persons.indices where position != subjectPosition {
+            let type = persons[position].relationship ?? "other"
+            let ref = persons[position].tree.member("ref") ?? .null
+            persons[subjectPosition].tree.appendMember("relationships", .object(["type": .string(type), "ref": ref]))
+            persons[position].tree.appendMember(
+                "relationships", .object(["type": .string(Self.inverse(type)), "ref": subjectRef]))
+            if let eventType, let role = Self.eventRole(eventType: eventType, relationship: type) {
+                var relativeEvent = eventTree
+                relativeEvent.setMember("role", .string(role))
+                persons[position].tree.appendMember("events", relativeEvent)
+            }
+        }
+    }
+
+    static func inverse(_ type: String) -> String {
+        switch type {
+        case "mother", "father", "parent": "child"
+        case "child": "parent"
+        case "spouse", "sibling": type
+        case "grandparent": "grandchild"
+        case "grandchild": "grandparent"
+        default: "other"
+        }
+    }
+
+    static func eventRole(eventType: String, relationship: String) -> String? {
+        switch (eventType, relationship) {
+        case ("birth", "mother"), ("birth", "father"): relationship
+        case ("marriage", "spouse"), ("divorce", "spouse"): "spouse"
+        default: nil
+        }
+    }
+
+    // MARK: - Unread values
+
+    /// Keeps every attribute and text below `element` that no rule read, in the person's extensions.
+    private func keepUnread(
+        below element: xmlNodePtr, into tree: inout JSONValue, skipping: Set<UnsafeMutableRawPointer>,
+        _ reading: inout Reading
+    ) {
+        var kept: [String: JSONValue] = [:]
+        var stack: [(xmlNodePtr, String)] = []
+        var child = element.pointee.children
+        while let current = child {
+            stack.append((current, ""))
+            child = current.pointee.next
+        }
+        while let (node, prefix) = stack.popLast() {
+            let pointer = UnsafeMutableRawPointer(node)
+            guard node.pointee.type == XML_ELEMENT_NODE, !skipping.contains(pointer),
+                !reading.consumed.contains(pointer)
+            else { continue }
+            let path = prefix.isEmpty ? xmlNodeLocalName(node) : prefix + "/" + xmlNodeLocalName(node)
+            var attribute = node.pointee.properties
+            while let current = attribute {
+                let name = xmlNodeLocalName(UnsafeMutableRawPointer(current).assumingMemoryBound(to: xmlNode.self))
+                if !reading.consumed.contains(UnsafeMutableRawPointer(current)) && name != "schemaLocation" {
+                    let text = xmlNodeText(UnsafeMutableRawPointer(current).assumingMemoryBound(to: xmlNode.self))
+                    Self.add(.string(text), at: "\(path)/@\(name)", to: &kept)
+                }
+                attribute = current.pointee.next
+            }
+            var hasElements = false
+            var next = node.pointee.children
+            while let current = next {
+                if current.pointee.type == XML_ELEMENT_NODE {
+                    hasElements = true
+                    stack.append((current, path))
+                }
+                next = current.pointee.next
+            }
+            if !hasElements {
+                let text = xmlNodeText(node).trimmedWhitespace
+                if !text.isEmpty { Self.add(.string(text), at: path, to: &kept) }
+            }
+        }
+        guard !kept.isEmpty else { return }
+        var extensions = tree.member("extensions") ?? .object([:])
+        var namespace = extensions.member(dialect.extensionNamespace) ?? .object([:])
+        for (key, value) in kept.sorted(by: { $0.key < $1.key }) {
+            namespace.setMember(key, value)
+            reading.kept.append("\(dialect.extensionNamespace).\(key)")
+        }
+        extensions.setMember(dialect.extensionNamespace, namespace)
+        tree.setMember("extensions", extensions)
+    }
+
+    private static func add(_ value: JSONValue, at key: String, to kept: inout [String: JSONValue]) {
+        switch kept[key] {
+        case nil: kept[key] = value
+        case .array(let values)?: kept[key] = .array(values + [value])
+        case let existing?: kept[key] = .array([existing, value])
+        }
+    }
+
+    private func warning(_ rule: CivilFieldRule, _ text: String) -> FieldIssue {
+        FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(text)", severity: .warning)
+    }
+
+    static func tree(_ date: PartialDate) -> JSONValue {
+        .object([
+            "value": .string(date.isoText), "precision": .string(date.precision.rawValue),
+            "estimated": .bool(date.estimated),
+        ])
+    }
+}
+
+extension CivilFieldRule {
+    var xpathText: String {
+        each?.read.text ?? read?.text ?? key
+    }
+}
+
+extension JSONValue {
+    func member(_ key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    mutating func setMember(_ key: String, _ value: JSONValue) {
+        guard case .object(var object) = self else { return }
+        object[key] = value
+        self = .object(object)
+    }
+
+    mutating func appendMember(_ key: String, _ value: JSONValue) {
+        guard case .object(var object) = self else { return }
+        if case .array(let items)? = object[key] {
+            object[key] = .array(items + [value])
+        } else {
+            object[key] = .array([value])
+        }
+        self = .object(object)
+    }
+}
+
+extension String {
+    /// The text without leading and trailing XML whitespace (space, tab, carriage return, line feed).
+    var trimmedWhitespace: String {
+        let bytes = utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        guard let first = bytes.first, let last = bytes.last else { return self }
+        if !isSpace(first) && !isSpace(last) { return self }
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, isSpace(bytes[start]) { start = bytes.index(after: start) }
+        while end > start, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        return String(self[start..<end])
+    }
+}

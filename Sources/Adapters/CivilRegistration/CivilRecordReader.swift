@@ -1,0 +1,103 @@
+import CLibXML2
+import PrimesModel
+
+/// Reads civil-registration XML of one dialect as a stream: each record (a Bundle's entries for one event,
+/// or a whole evidence document) is copied out of the stream, the dialect's rules run on it alone, and it
+/// yields its persons (subject, then relatives) as canonical records linked by `ref`.
+public final class CivilRecordReader: RecordReader {
+    private let dialect: CivilDialect
+    private let stream: XMLElementStream
+    private let document: XMLRecordDocument
+    private let assembler: CivilRecordAssembler
+    private var pending: [ReadItem] = []
+    private var state = State.start
+    private var recordIndex = 0
+    private var groupLine = 0
+    private var groupChild = 0
+    /// How many of the envelope's record elements (Bundle entries) have been read, for their XPath.
+    private var recordElements = 0
+
+    private enum State {
+        case start
+        case envelope(CivilDialect.Envelope)
+        case finished
+    }
+
+    public init(source: any ByteSource, dialect: CivilDialect, context: ConversionContext, format: String) throws {
+        self.dialect = dialect
+        stream = try XMLElementStream(source: source)
+        document = try XMLRecordDocument(namespaces: dialect.namespaces)
+        assembler = CivilRecordAssembler(dialect: dialect, context: context, format: format)
+    }
+
+    public func next() throws -> ReadItem? {
+        while pending.isEmpty {
+            switch state {
+            case .finished:
+                return nil
+            case .start:
+                try begin()
+            case .envelope(let envelope):
+                try readEnvelopeChild(envelope)
+            }
+        }
+        return pending.removeFirst()
+    }
+
+    /// Matches the root against the dialect: an envelope of records, or a record by itself.
+    private func begin() throws {
+        let root = try stream.root()
+        if let envelope = dialect.envelope, envelope.element.matches(root.localName, root.namespace) {
+            state = .envelope(envelope)
+            return
+        }
+        guard dialect.recordRoots.contains(where: { $0.matches(root.localName, root.namespace) }) else {
+            let expected = ([dialect.envelope?.element].compactMap { $0 } + dialect.recordRoots)
+                .map { "\($0.localName) in \($0.namespace ?? "no namespace")" }.joined(separator: ", ")
+            throw InputError.malformed(
+                RecordLocation(source: stream.name, line: root.line),
+                reason: "root element \(root.localName) in \(root.namespace ?? "no namespace") is not a "
+                    + "\(dialect.name) document (expected \(expected))")
+        }
+        let element = try stream.expandRoot()
+        document.reset()
+        try document.append(copyOf: element.node)
+        groupLine = element.line
+        finishGroup(xpath: "/\(element.localName)")
+        state = .finished
+    }
+
+    private func readEnvelopeChild(_ envelope: CivilDialect.Envelope) throws {
+        guard let child = try stream.nextChild() else {
+            if document.root.pointee.children != nil { finishGroup(xpath: groupXPath(envelope)) }
+            state = .finished
+            return
+        }
+        guard envelope.record.matches(child.localName, child.namespace) else { return }
+        recordElements += 1
+        let starts = envelope.startsRecord.map { document.matches($0, from: child.node) } ?? true
+        if starts && document.root.pointee.children != nil { finishGroup(xpath: groupXPath(envelope)) }
+        if document.root.pointee.children == nil {
+            groupLine = child.line
+            groupChild = recordElements - 1
+        }
+        try document.append(copyOf: child.node)
+    }
+
+    private func groupXPath(_ envelope: CivilDialect.Envelope) -> String {
+        "/\(envelope.element.localName)/\(envelope.record.localName)[\(groupChild + 1)]"
+    }
+
+    private func finishGroup(xpath: String) {
+        let location = RecordLocation(source: stream.name, line: groupLine, xpath: xpath)
+        pending.append(contentsOf: assembler.assemble(document, location: location, index: recordIndex))
+        recordIndex += 1
+        document.reset()
+    }
+}
+
+extension CivilDialect.QualifiedName {
+    func matches(_ localName: String, _ namespace: String?) -> Bool {
+        self.localName == localName && self.namespace == namespace
+    }
+}
