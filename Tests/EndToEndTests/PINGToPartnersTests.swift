@@ -23,7 +23,9 @@ struct PINGToPartnersTests {
     func pingToPrimero() throws {
         let standards = try #require(RepositoryPaths.sharedStandards)
         let sample = standards.appendingPathComponent("progres/progres_v4_ping_referral_retrieval_sample.json")
-        let result = try ProcessRunner.gateway(["convert", "--from", "progres-ping-json", "--to", "primero-json", sample.path])
+        let result = try ProcessRunner.gateway([
+            "convert", "--from", "progres-ping-json", "--to", "primero-json", sample.path,
+        ])
         #expect(result.status == 0, "\(result.standardError)")
 
         let rows = try #require(
@@ -35,7 +37,8 @@ struct PINGToPartnersTests {
         try #require(cases.count == rows.count)
         for (row, body) in zip(rows, cases) {
             #expect(body["unhcr_individual_no"] as? String == row["progres_individual.indiv.progres_id"] as? String)
-            #expect(body["unhcr_id_no"] as? String == row["progres_individual.progres_registrationgroupidname"] as? String)
+            #expect(
+                body["unhcr_id_no"] as? String == row["progres_individual.progres_registrationgroupidname"] as? String)
             #expect(body["sex"] as? String == "female")
         }
     }
