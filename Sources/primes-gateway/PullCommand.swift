@@ -23,7 +23,7 @@ struct PullRequest {
 /// `primes-gateway pull SOURCE`: reads every record a partner system gives and writes canonical NDJSON.
 enum PullCommand {
     /// Every source `pull` knows; a source joins with one line here.
-    static let sources: [PullSource] = [PrimeroPull.source]
+    static let sources: [PullSource] = [PrimeroPull.source, PINGPull.source]
 
     static let spec = CommandSpec(
         name: "pull",

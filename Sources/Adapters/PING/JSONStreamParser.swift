@@ -1,0 +1,260 @@
+import PrimesModel
+
+/// A pull parser over a `ByteSource` that reads one JSON value at a time, so that a PING response of any
+/// size is read with a fixed buffer plus the one `Data` item being decoded.
+///
+/// It tolerates `//` and `/* */` comments, because PING's published ingestion sample carries them.
+/// Nesting is bounded by `maximumDepth` and a single string by `maximumStringBytes`, so a hostile document
+/// cannot exhaust the stack or the memory.
+final class JSONStreamParser {
+    let source: any ByteSource
+    private var buffer: [UInt8]
+    private var count = 0
+    private var position = 0
+    private var atEnd = false
+    /// The 1-based line of the byte under the cursor, for messages.
+    private(set) var line = 1
+    private let maximumDepth: Int
+    private let maximumStringBytes: Int
+
+    init(
+        source: any ByteSource,
+        chunkSize: Int = 64 * 1024,
+        maximumDepth: Int = 64,
+        maximumStringBytes: Int = 16 * 1024 * 1024
+    ) {
+        self.source = source
+        self.buffer = [UInt8](repeating: 0, count: chunkSize)
+        self.maximumDepth = maximumDepth
+        self.maximumStringBytes = maximumStringBytes
+    }
+
+    // MARK: - Structure
+
+    /// Skips white space and comments, then returns the next significant byte without taking it (nil at the end).
+    func peek() throws -> UInt8? {
+        while true {
+            guard let byte = try peekByte() else { return nil }
+            switch byte {
+            case 0x20, 0x09, 0x0D:
+                position += 1
+            case 0x0A:
+                position += 1
+                line += 1
+            case UInt8(ascii: "/"):
+                try skipComment()
+            default:
+                return byte
+            }
+        }
+    }
+
+    /// Takes `expected` as the next significant byte, or fails naming what was wanted.
+    func expect(_ expected: UInt8, _ what: String) throws {
+        guard try peek() == expected else { throw malformed("expected \(what)") }
+        position += 1
+    }
+
+    /// Takes the next significant byte if it is `byte`.
+    func take(_ byte: UInt8) throws -> Bool {
+        guard try peek() == byte else { return false }
+        position += 1
+        return true
+    }
+
+    /// Reads an object key and its colon.
+    func key() throws -> String {
+        guard try peek() == UInt8(ascii: "\"") else { throw malformed("expected an object key") }
+        let key = try string()
+        try expect(UInt8(ascii: ":"), "':' after an object key")
+        return key
+    }
+
+    /// After a member or element: true when another follows (a comma was taken), false at `closing`.
+    func continues(until closing: UInt8) throws -> Bool {
+        if try take(UInt8(ascii: ",")) { return true }
+        if try take(closing) { return false }
+        throw malformed(closing == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
+    }
+
+    /// Reads one whole value.
+    func value(depth: Int = 0) throws -> JSONValue {
+        guard depth < maximumDepth else { throw malformed("nested deeper than \(maximumDepth) levels") }
+        guard let byte = try peek() else { throw malformed("unexpected end of input") }
+        switch byte {
+        case UInt8(ascii: "{"):
+            position += 1
+            var object: [String: JSONValue] = [:]
+            if try take(UInt8(ascii: "}")) { return .object(object) }
+            repeat {
+                let name = try key()
+                object[name] = try value(depth: depth + 1)
+            } while try continues(until: UInt8(ascii: "}"))
+            return .object(object)
+        case UInt8(ascii: "["):
+            position += 1
+            var array: [JSONValue] = []
+            if try take(UInt8(ascii: "]")) { return .array(array) }
+            repeat { array.append(try value(depth: depth + 1)) } while try continues(until: UInt8(ascii: "]"))
+            return .array(array)
+        case UInt8(ascii: "\""):
+            return .string(try string())
+        case UInt8(ascii: "t"):
+            try literal("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try literal("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try literal("null")
+            return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return .number(try number())
+        default:
+            throw malformed("unexpected character")
+        }
+    }
+
+    /// An error at the cursor's line; never quotes the document's content.
+    func malformed(_ reason: String) -> InputError {
+        .malformed(RecordLocation(source: source.name, line: line), reason: "not valid JSON: \(reason)")
+    }
+
+    // MARK: - Scalars
+
+    private func string() throws -> String {
+        position += 1
+        var bytes: [UInt8] = []
+        while true {
+            guard let byte = try nextByte() else { throw malformed("unterminated string") }
+            switch byte {
+            case UInt8(ascii: "\""):
+                return String(decoding: bytes, as: UTF8.self)
+            case UInt8(ascii: "\\"):
+                try escape(into: &bytes)
+            case 0x00..<0x20:
+                throw malformed("control character in a string")
+            default:
+                bytes.append(byte)
+            }
+            if bytes.count > maximumStringBytes { throw malformed("a string longer than \(maximumStringBytes) bytes") }
+        }
+    }
+
+    private func escape(into bytes: inout [UInt8]) throws {
+        guard let byte = try nextByte() else { throw malformed("unterminated escape") }
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(byte)
+        case UInt8(ascii: "b"): bytes.append(0x08)
+        case UInt8(ascii: "f"): bytes.append(0x0C)
+        case UInt8(ascii: "n"): bytes.append(0x0A)
+        case UInt8(ascii: "r"): bytes.append(0x0D)
+        case UInt8(ascii: "t"): bytes.append(0x09)
+        case UInt8(ascii: "u"):
+            var scalar = try hexQuad()
+            if (0xD800..<0xDC00).contains(scalar) {
+                // A high surrogate must be followed by `\u` and a low one; together they name one scalar.
+                guard try nextByte() == UInt8(ascii: "\\"), try nextByte() == UInt8(ascii: "u") else {
+                    throw malformed("unpaired surrogate")
+                }
+                let low = try hexQuad()
+                guard (0xDC00..<0xE000).contains(low) else { throw malformed("unpaired surrogate") }
+                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            }
+            guard let unicode = Unicode.Scalar(scalar) else { throw malformed("invalid \\u escape") }
+            bytes.append(contentsOf: Array(String(Character(unicode)).utf8))
+        default:
+            throw malformed("invalid escape")
+        }
+    }
+
+    private func hexQuad() throws -> UInt32 {
+        var value: UInt32 = 0
+        for _ in 0..<4 {
+            guard let byte = try nextByte(), let digit = Self.hexDigit(byte) else {
+                throw malformed("invalid \\u escape")
+            }
+            value = value << 4 | digit
+        }
+        return value
+    }
+
+    private static func hexDigit(_ byte: UInt8) -> UInt32? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
+        default: nil
+        }
+    }
+
+    private func number() throws -> Double {
+        var text: [UInt8] = []
+        while let byte = try peekByte(), Self.isNumberByte(byte), text.count < 64 {
+            text.append(byte)
+            position += 1
+        }
+        guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else {
+            throw malformed("invalid number")
+        }
+        return value
+    }
+
+    private static func isNumberByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."),
+            UInt8(ascii: "e"), UInt8(ascii: "E"):
+            true
+        default: false
+        }
+    }
+
+    private func literal(_ word: String) throws {
+        for byte in word.utf8 {
+            guard try nextByte() == byte else { throw malformed("invalid literal") }
+        }
+    }
+
+    private func skipComment() throws {
+        position += 1
+        switch try nextByte() {
+        case UInt8(ascii: "/"):
+            while let byte = try nextByte(), byte != 0x0A {}
+            line += 1
+        case UInt8(ascii: "*"):
+            var previous: UInt8 = 0
+            while true {
+                guard let byte = try nextByte() else { throw malformed("unterminated comment") }
+                if byte == 0x0A { line += 1 }
+                if previous == UInt8(ascii: "*") && byte == UInt8(ascii: "/") { return }
+                previous = byte
+            }
+        default:
+            throw malformed("unexpected '/'")
+        }
+    }
+
+    // MARK: - Bytes
+
+    private func peekByte() throws -> UInt8? {
+        if position == count {
+            guard try refill() else { return nil }
+        }
+        return buffer[position]
+    }
+
+    private func nextByte() throws -> UInt8? {
+        guard let byte = try peekByte() else { return nil }
+        position += 1
+        return byte
+    }
+
+    private func refill() throws -> Bool {
+        guard !atEnd else { return false }
+        let read = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+        position = 0
+        count = read
+        if read == 0 { atEnd = true }
+        return read > 0
+    }
+}

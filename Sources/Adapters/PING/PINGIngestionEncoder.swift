@@ -1,0 +1,202 @@
+import Foundation
+import PrimesModel
+
+/// Turns a canonical person into one item of a PING ingestion payload, `{ExternalId, Attachments, Fields}`,
+/// with the field names and option-set values of the mapping file.
+///
+/// The writer and the PING client share it, so a file written by `convert` and a batch sent by the gateway
+/// carry the same fields.
+public struct PINGIngestionEncoder: Sendable {
+    /// One encoded person: the item, and the canonical fields it could not carry.
+    public struct Item: Sendable {
+        public var externalId: String
+        public var fields: [(name: String, value: JSONValue)]
+        public var notHeld: [String]
+
+        /// The item as PING expects it.
+        public var json: JSONValue {
+            .object([
+                "ExternalId": .string(externalId),
+                "Attachments": .array([]),
+                "Fields": .array(fields.map { .object(["Name": .string($0.name), "Value": $0.value]) }),
+            ])
+        }
+    }
+
+    let rules: [PINGFieldRule]
+    public let settings: PINGMappingSettings
+    let codeLists: CanonicalCodeLists
+
+    public init(mapping: MappingFile, codeLists: CanonicalCodeLists) throws(MappingError) {
+        rules = try mapping.rules(as: PINGFieldRule.self)
+        settings = try PINGMappingSettings(mapping: mapping)
+        self.codeLists = codeLists
+    }
+
+    /// The ingestion item for `person`, or a rejection naming the canonical field and the rule it breaks.
+    public func item(for person: Person, at location: RecordLocation) throws(RecordRejection) -> Item {
+        let json: JSONValue
+        do {
+            // Foundation's JSONDecoder builds a JSONValue slowly (a failed attempt per type); the PING parser
+            // reads the encoded person in a single pass.
+            let bytes = Array(try JSONEncoder().encode(person))
+            json = try JSONStreamParser(source: MemoryInput(bytes, name: "person"), chunkSize: max(bytes.count, 1))
+                .value()
+        } catch {
+            throw RecordRejection(location: location, field: "record", rule: "cannot be encoded")
+        }
+        var fields: [(name: String, value: JSONValue)] = []
+        var notHeld: [String] = []
+        var issues: [FieldIssue] = []
+        let references = person.extensions[settings.extensionNamespace] ?? [:]
+
+        for rule in rules {
+            guard let name = rule.field else { continue }
+            do {
+                if let value = try value(of: rule, in: person, json: json, references: references, notHeld: &notHeld) {
+                    fields.append((name, value))
+                }
+            } catch {
+                issues.append(FieldIssue(field: rule.canonicalName, rule: error.rule))
+            }
+        }
+        guard issues.isEmpty else { throw RecordRejection(location: location, issues: issues) }
+
+        notHeld += Self.uncovered(person, idScheme: settings.individualIdScheme)
+        if person.languages.count > 1 { notHeld.append("languages[1...]") }
+        let written = Set(fields.map(\.name))
+        let needsWritten = rules.contains { $0.type == .specificNeed && $0.field.map(written.contains) == true }
+        if person.specificNeeds.count > 1 || (!person.specificNeeds.isEmpty && !needsWritten) {
+            notHeld.append(needsWritten ? "specificNeeds[1...]" : "specificNeeds")
+        }
+        return Item(externalId: person.ref ?? person.id ?? "", fields: fields, notHeld: notHeld)
+    }
+
+    // MARK: - Values
+
+    private func value(
+        of rule: PINGFieldRule,
+        in person: Person,
+        json: JSONValue,
+        references: [String: JSONValue],
+        notHeld: inout [String]
+    ) throws(RuleFailure) -> JSONValue? {
+        let given = rule.canonical.flatMap { $0.value(in: json) }
+        switch rule.type {
+        case .text:
+            return given?.scalarText.map(JSONValue.string)
+        case .date:
+            guard let given else { return nil }
+            guard let date = try? given.decode(as: PartialDate.self) else { throw RuleFailure("not a partial date") }
+            guard date.precision == .day else {
+                // PING takes a full date; padding a year or a month would invent a day.
+                notHeld.append(rule.canonical?.description ?? rule.key)
+                return nil
+            }
+            return .string(date.isoText)
+        case .optionSet:
+            guard let code = given?.scalarText, let list = rule.codeList else { return nil }
+            do {
+                let optionValue = try list.code(for: code)
+                return Int(optionValue).map { .number(Double($0)) } ?? .string(optionValue)
+            } catch {
+                throw RuleFailure(error.description)
+            }
+        case .reference:
+            guard let name = given?.scalarText else { return nil }
+            return reference(rule, name: name, references: references)
+        case .country:
+            guard let code = given?.scalarText else { return nil }
+            guard let name = codeLists[ISOCodeTables.countryListName]?.entry(code)?.label else {
+                throw RuleFailure("\"\(code)\" has no entry in code list \(ISOCodeTables.countryListName)")
+            }
+            return reference(rule, name: name, references: references)
+        case .language:
+            guard let language = person.languages.first else { return nil }
+            guard let entry = codeLists[ISOCodeTables.languageListName]?.entry(language.code) else {
+                throw RuleFailure("\"\(language.code)\" has no entry in code list \(ISOCodeTables.languageListName)")
+            }
+            let name = entry.attributes["inverted_name"] ?? entry.label ?? language.code
+            return reference(rule, name: name, references: references)
+        case .languageLevel:
+            guard let language = person.languages.first else { return nil }
+            let level: String? =
+                switch rule.property {
+                case "read": language.read
+                case "write": language.write
+                case "speak": language.speak
+                case "understand": language.understand
+                default: nil
+                }
+            return level.map { Int($0).map { JSONValue.number(Double($0)) } ?? .string($0) }
+        case .specificNeed:
+            return try specificNeed(rule, person: person, references: references)
+        case .locationLevel:
+            guard let level = person.location?.levels.first(where: { $0.level == rule.level }) else { return nil }
+            var object: [String: JSONValue] = [:]
+            if let code = level.code { object["Id"] = .string(code) }
+            if let logicalName = rule.logicalName { object["LogicalName"] = .string(logicalName) }
+            if let name = level.name { object["Name"] = .string(name) }
+            return .object(object)
+        }
+    }
+
+    /// The first specific need as a category reference, or its sub-category when the code has one (`CR-AF`).
+    private func specificNeed(
+        _ rule: PINGFieldRule,
+        person: Person,
+        references: [String: JSONValue]
+    ) throws(RuleFailure) -> JSONValue? {
+        guard let need = person.specificNeeds.first, let list = rule.codeList else { return nil }
+        let isCategoryRule = rule.part != "subcategory"
+        let category = String(need.prefix { $0 != "-" })
+        let code: String
+        if isCategoryRule {
+            code = category
+        } else {
+            guard need != category else { return nil }
+            code = need
+        }
+        do {
+            return reference(rule, name: try list.code(for: code), references: references)
+        } catch {
+            throw RuleFailure(error.description)
+        }
+    }
+
+    private func reference(_ rule: PINGFieldRule, name: String, references: [String: JSONValue]) -> JSONValue {
+        var object: [String: JSONValue] = ["Name": .string(name)]
+        if case .object(let kept)? = references[rule.attribute], let id = kept["Id"] { object["Id"] = id }
+        if let logicalName = rule.logicalName { object["LogicalName"] = .string(logicalName) }
+        return .object(object)
+    }
+
+    /// Canonical fields of `person` that no ingestion field carries, by path.
+    private static func uncovered(_ person: Person, idScheme: String) -> [String] {
+        var fields: [String] = []
+        if let name = person.name {
+            if name.birthName != nil { fields.append("name.birthName") }
+            if !name.aliases.isEmpty { fields.append("name.aliases") }
+        }
+        if person.identifiers.contains(where: { $0.scheme != idScheme }) { fields.append("identifiers") }
+        if !person.otherNames.isEmpty { fields.append("otherNames") }
+        if person.deathDate != nil { fields.append("deathDate") }
+        if person.birthPlace != nil { fields.append("birthPlace") }
+        if !person.nationalities.isEmpty { fields.append("nationalities") }
+        if person.maritalStatus != nil { fields.append("maritalStatus") }
+        if person.populationType != nil { fields.append("populationType") }
+        if person.contacts.contains(where: { $0.kind != "phone" }) { fields.append("contacts") }
+        if person.location?.address != nil { fields.append("location.address") }
+        if person.registrationDate != nil { fields.append("registrationDate") }
+        if person.arrivalDate != nil { fields.append("arrivalDate") }
+        if let group = person.group {
+            if group.relationshipToFocalPoint != nil { fields.append("group.relationshipToFocalPoint") }
+            if group.focalPoint || group.principalRecipient || group.alternateRecipient { fields.append("group roles") }
+        }
+        if !person.relationships.isEmpty { fields.append("relationships") }
+        if !person.events.isEmpty { fields.append("events") }
+        if person.consent != nil { fields.append("consent") }
+        if !person.extensions.isEmpty { fields.append("extensions") }
+        return fields
+    }
+}
