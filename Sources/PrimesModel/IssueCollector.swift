@@ -21,7 +21,7 @@ struct IssueCollector {
     }
 
     mutating func checkNotBlank(_ text: String, field: String) {
-        if text.allSatisfy(\.isWhitespace) { add(field, "must not be empty") }
+        if text.isBlank { add(field, "must not be empty") }
     }
 
     mutating func checkBlankIfPresent(_ text: String?, field: String) {
@@ -47,7 +47,7 @@ struct IssueCollector {
         for (index, identifier) in identifiers.enumerated() {
             checkNotBlank(identifier.scheme, field: "identifiers[\(index)].scheme")
             checkNotBlank(identifier.value, field: "identifiers[\(index)].value")
-            if identifier.scheme.contains(where: \.isWhitespace) {
+            if identifier.scheme.containsWhitespace {
                 add("identifiers[\(index)].scheme", "a scheme is a dotted name or a URI, without spaces")
             }
             if !seen.insert(identifier.scheme + "\u{0}" + identifier.value).inserted {
@@ -132,5 +132,22 @@ struct IssueCollector {
 extension Character {
     var isASCIINumber: Bool {
         isASCII && isNumber
+    }
+}
+
+extension String {
+    // Validation runs on every field of every record; for ASCII text, which most is, looking at bytes
+    // is much cheaper than asking each Character for its Unicode properties.
+
+    /// Whether the text is empty or only whitespace.
+    var isBlank: Bool {
+        if let first = utf8.first, first > 0x20 && first < 0x80 { return false }
+        return allSatisfy(\.isWhitespace)
+    }
+
+    /// Whether any character is whitespace.
+    var containsWhitespace: Bool {
+        if utf8.allSatisfy({ $0 > 0x20 && $0 < 0x80 }) { return false }
+        return contains(where: \.isWhitespace)
     }
 }

@@ -95,6 +95,10 @@ public enum Normalizer {
 
 extension String {
     var trimmed: String {
+        // Most text has nothing to trim: an ASCII letter or digit at both ends settles it without Unicode work.
+        if let first = utf8.first, let last = utf8.last, first > 0x20 && first < 0x80, last > 0x20 && last < 0x80 {
+            return self
+        }
         var text = Substring(self)
         while let first = text.first, first.isWhitespace { text.removeFirst() }
         while let last = text.last, last.isWhitespace { text.removeLast() }

@@ -146,10 +146,7 @@ struct MappingLibraryTests {
         #expect(lists["specific-needs"]?.contains("CR-LW") == true)
     }
 
-    @Test(
-        "every mapping file in the repository loads and targets real canonical codes",
-        .disabled("enabled once the first format mapping lands")
-    )
+    @Test("every mapping file in the repository loads and targets real canonical codes")
     func repositoryMappings() throws {
         let root = RepositoryPaths.mappings
         let enumerator = try #require(FileManager.default.enumerator(atPath: root.path))
