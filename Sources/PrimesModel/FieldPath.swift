@@ -15,7 +15,7 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ text: String) throws(FieldPathError) {
         var segments: [Segment] = []
-        for part in text.split(separator: ".", omittingEmptySubsequences: false) {
+        for part in Self.parts(of: text) {
             var rest = Substring(part)
             let open = rest.firstIndex(of: "[") ?? rest.endIndex
             let key = rest[..<open]
@@ -42,6 +42,25 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
         }
         self.segments = segments
         self.description = text
+    }
+
+    /// Splits at the dots outside brackets: a matched value may itself hold dots (`scheme=unhcr.progres.x`).
+    private static func parts(of text: String) -> [Substring] {
+        var parts: [Substring] = []
+        var start = text.startIndex
+        var depth = 0
+        for index in text.indices {
+            switch text[index] {
+            case "[": depth += 1
+            case "]": depth -= 1
+            case "." where depth == 0:
+                parts.append(text[start..<index])
+                start = text.index(after: index)
+            default: break
+            }
+        }
+        parts.append(text[start...])
+        return parts
     }
 
     /// The field's top-level key: `name` for `name.family`.
