@@ -15,7 +15,7 @@ import Testing
         #expect(store.hasSuffix("run/outbox.sqlite"))
         #expect(configuration.clients.first?.tokenHashes.first?.matches("dev-token-not-secret") == true)
         #expect(configuration.clients.first?.maySubmit("scope-csv") == true)
-        #expect(configuration.destinations(forSourceFormat: "canonical").map(\.name) == ["local-drop"])
+        #expect(configuration.destinations(forSourceFormat: "canonical") == ["local-drop"])
         #expect(configuration.destination(named: "local-drop")?.retry.maxAttempts == 5)
         #expect(configuration.destination(named: "local-drop")?.retry.maxDelaySeconds == 60)
     }

@@ -37,10 +37,13 @@ public struct GatewayConfiguration: Sendable {
         destinations.first { $0.name == name }
     }
 
-    /// The destinations that records of `format` go to.
-    public func destinations(forSourceFormat format: String) -> [Destination] {
-        let names = routes.filter { $0.from == format }.flatMap(\.to)
-        return destinations.filter { names.contains($0.name) }
+    /// The names of the destinations that records of `format` go to, each once, in route order.
+    public func destinations(forSourceFormat format: String) -> [String] {
+        var names: [String] = []
+        for name in routes.filter({ $0.from == format }).flatMap(\.to) where !names.contains(name) {
+            names.append(name)
+        }
+        return names
     }
 }
 

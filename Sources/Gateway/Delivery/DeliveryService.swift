@@ -65,7 +65,9 @@ public final class DeliveryService: @unchecked Sendable {
 
     /// Delivers until nothing is due, at most `rounds` claims; for `push` and tests.
     public func drain(rounds: Int = 1_000_000) throws {
-        for _ in 0..<rounds where try deliverDue() > 0 {}
+        for _ in 0..<rounds {
+            if try deliverDue() == 0 { return }
+        }
     }
 
     private func deliver(_ claim: ClaimedDelivery) -> DeliveryOutcome {

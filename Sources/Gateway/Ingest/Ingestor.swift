@@ -48,7 +48,7 @@ public struct Ingestor: Sendable {
             records.append(NewRecord(key: item.record.key, contentHash: sha256Hex(payload), payload: payload))
         }
 
-        let routed = destinations ?? configuration.destinations(forSourceFormat: name).map(\.name)
+        let routed = destinations ?? configuration.destinations(forSourceFormat: name)
         let summary = try store.enqueue(
             NewBatch(
                 id: batchId, client: client, sourceFormat: name, records: records, rejectedCount: report.rejectedCount,
