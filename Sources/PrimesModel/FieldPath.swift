@@ -15,8 +15,8 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
 
     public init(_ text: String) throws(FieldPathError) {
         var segments: [Segment] = []
-        for part in Self.parts(of: text) {
-            var rest = Substring(part)
+        for part in Self.splitOutsideBrackets(text) {
+            var rest = part
             let open = rest.firstIndex(of: "[") ?? rest.endIndex
             let key = rest[..<open]
             guard !key.isEmpty, key.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
@@ -44,11 +44,11 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
         self.description = text
     }
 
-    /// Splits at the dots outside brackets: a matched value may itself hold dots (`scheme=unhcr.progres.x`).
-    private static func parts(of text: String) -> [Substring] {
+    /// Splits at dots that are not inside brackets: `identifiers[scheme=wfp.scope.member].value` has two parts.
+    private static func splitOutsideBrackets(_ text: String) -> [Substring] {
         var parts: [Substring] = []
-        var start = text.startIndex
         var depth = 0
+        var start = text.startIndex
         for index in text.indices {
             switch text[index] {
             case "[": depth += 1

@@ -25,9 +25,13 @@ extension CommandLine {
 
     /// Dispatches to a verb; errors thrown by a verb are printed once here, never deep inside.
     static func run(_ arguments: [String]) -> Int32 {
-        guard let word = arguments.first, word != "--help", word != "-h", word != "help" else {
+        guard let word = arguments.first else {
+            FileHandle.standardError.write(Data((overview() + "\n").utf8))
+            return ExitCode.usageOrInput
+        }
+        if word == "--help" || word == "-h" || word == "help" {
             print(overview())
-            return arguments.isEmpty ? ExitCode.usageOrInput : ExitCode.success
+            return ExitCode.success
         }
         guard let verb = verbs.first(where: { $0.spec.name == word }) else {
             return usageFailure(UsageError.unknownCommand(word), spec: nil)

@@ -74,18 +74,16 @@ public final class CanonicalReader: RecordReader {
 /// Writes canonical NDJSON, keys sorted so that the same record always gives the same line.
 public final class CanonicalWriter: RecordWriter {
     private let sink: any ByteSink
-    private let encoder: JSONEncoder
+    private let encoding = CanonicalJSONEncoding()
 
     public init(sink: any ByteSink) {
         self.sink = sink
-        encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
 
     public func write(_ record: CanonicalRecord, from location: RecordLocation) throws -> WriteNotes {
-        var line = try encoder.encode(record)
-        line.append(0x0A)
-        try line.withUnsafeBytes { try sink.write($0) }
+        encoding.encode(record)
+        try encoding.bytes.withUnsafeBytes { try sink.write($0) }
+        try sink.write([0x0A])
         return WriteNotes()
     }
 

@@ -1,0 +1,56 @@
+import Foundation
+import PrimesLogging
+import Testing
+
+@Suite("Structured logging without personal data")
+struct LoggerTests {
+    final class Lines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [String] = []
+        var all: [String] {
+            lock.lock()
+            defer { lock.unlock() }
+            return stored
+        }
+        func append(_ line: String) {
+            lock.lock()
+            defer { lock.unlock() }
+            stored.append(line)
+        }
+    }
+
+    @Test("JSON lines carry level, event and dotted metadata; only safe values are printed")
+    func jsonLines() throws {
+        let lines = Lines()
+        let logger = Logger(label: "test", style: .json, sink: LogSink(lines.append))
+            .with(["request.id": .safe("r-1")])
+        logger.info("ingest.accepted", ["batch.records": .count(3), "person.name": .sensitive("Testa Amani")])
+        let line = try #require(lines.all.first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["level"] == "info")
+        #expect(object["event"] == "ingest.accepted")
+        #expect(object["request.id"] == "r-1")
+        #expect(object["batch.records"] == "3")
+        #expect(object["person.name"] == "<redacted>")
+        #expect(!line.contains("Testa"))
+    }
+
+    @Test("text lines for people, and levels below the minimum are dropped")
+    func textAndLevels() throws {
+        let lines = Lines()
+        let logger = Logger(label: "cli", style: .text, minimumLevel: .notice, sink: LogSink(lines.append))
+        logger.info("not.shown")
+        logger.warning("delivery.failed", ["destination": .safe("primero"), "attempt": .count(2)])
+        #expect(lines.all == ["warning delivery.failed attempt=2 destination=primero\n"])
+    }
+
+    @Test("quotes and control characters in safe values keep the JSON valid")
+    func escaping() throws {
+        let lines = Lines()
+        Logger(label: "t", style: .json, sink: LogSink(lines.append)).error(
+            "x", ["reason": .safe("a \"quoted\"\nline\u{1}")])
+        let line = try #require(lines.all.first)
+        let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
+        #expect(object?["reason"] == "a \"quoted\"\nline\u{1}")
+    }
+}
