@@ -107,7 +107,7 @@ struct ConfigurationReader {
         let fields = try mapping(
             node, key: key,
             allowed: [
-                "name", "tokenHashes", "certificateFingerprints", "formats", "requestsPerSecond", "token",
+                "name", "tokenHashes", "certificateFingerprints", "formats", "requestsPerSecond", "operator", "token",
             ])
         if let inline = fields["token"] {
             throw fail(inline, key + ".token", "tokens are never written in the configuration; give tokenHashes")
@@ -142,9 +142,12 @@ struct ConfigurationReader {
             }
             rate = value
         }
+        let isOperator = try fields["operator"].map { (node) throws(ConfigurationError) in
+            try boolean(node, key: key + ".operator")
+        }
         return .init(
             name: name, tokenHashes: hashes, certificateFingerprints: fingerprints, formats: formats,
-            requestsPerSecond: rate)
+            requestsPerSecond: rate, isOperator: isOperator ?? false)
     }
 
     private func destination(_ node: YAMLNode, key: String) throws(ConfigurationError)

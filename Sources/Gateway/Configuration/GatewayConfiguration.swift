@@ -93,14 +93,18 @@ extension GatewayConfiguration {
         public var formats: [String]
         /// Requests per second before 429, averaged over a one-second bucket with a burst of the same size.
         public var requestsPerSecond: Double
+        /// Whether the client may read and replay dead letters (an operator's tool, not a partner's).
+        public var isOperator: Bool
 
         public init(
             name: String,
             tokenHashes: [TokenHash] = [],
             certificateFingerprints: [String] = [],
             formats: [String] = [],
-            requestsPerSecond: Double = 50
+            requestsPerSecond: Double = 50,
+            isOperator: Bool = false
         ) {
+            self.isOperator = isOperator
             self.name = name
             self.tokenHashes = tokenHashes
             self.certificateFingerprints = certificateFingerprints
