@@ -17,6 +17,7 @@ public final class GatewayServer: Sendable {
             var configuration = HTTPServerConfiguration()
             configuration.host = listener.host
             configuration.port = listener.port
+            configuration.maximumBodyBytes = listener.maximumBodyBytes
             configuration.tls = listener.tls.map {
                 TLSServerConfiguration(
                     certificatePath: $0.certificate, privateKeyPath: $0.key, clientCAPath: $0.clientCA,

@@ -53,11 +53,14 @@ extension GatewayConfiguration {
         public var host: String
         public var port: UInt16
         public var tls: TLS?
+        /// Larger bodies are answered 413 before any handler runs.
+        public var maximumBodyBytes: Int
 
-        public init(host: String, port: UInt16, tls: TLS?) {
+        public init(host: String, port: UInt16, tls: TLS?, maximumBodyBytes: Int = 16 << 20) {
             self.host = host
             self.port = port
             self.tls = tls
+            self.maximumBodyBytes = maximumBodyBytes
         }
     }
 
