@@ -90,7 +90,7 @@ public final class DeliveryService: @unchecked Sendable {
         }
         let record: CanonicalRecord
         do {
-            record = try agreement.apply(to: try decoder.decode(CanonicalRecord.self, from: Data(claim.payload)))
+            record = try agreement.apply(toJSON: try decoder.decode(JSONValue.self, from: Data(claim.payload)))
         } catch {
             return dead(claim, "cannot prepare the record", ["\(error)"], log)
         }
