@@ -24,38 +24,42 @@ extension ByteSink {
 
 /// A file or standard output, written through a 64 KiB buffer with `write(2)`.
 ///
-/// A file is written to a temporary name beside it and renamed into place by `commit()`, so that a failed
-/// conversion never leaves a half-written output where a complete one is expected.
+/// A regular file is written to a temporary name beside it and renamed into place by `commit()`, so that a
+/// failed conversion never leaves a half-written output where a complete one is expected. A device or a
+/// pipe (`/dev/null`, a FIFO) is written in place: renaming onto it would replace it with a plain file.
 public final class FileOutput: ByteSink {
     public let name: String
-    private let descriptor: Int32
+    private var descriptor: Int32
     private let temporaryPath: String?
+    private let ownsDescriptor: Bool
     private var buffer: [UInt8] = []
     private let capacity = 64 * 1024
 
-    /// Creates `path` (through a temporary file); `-` is standard output.
+    /// Opens `path` for writing; `-` is standard output.
     public init(path: String) throws {
         name = path
+        var status = stat()
         if path == "-" {
             descriptor = 1
             temporaryPath = nil
+            ownsDescriptor = false
+        } else if stat(path, &status) == 0 && (status.st_mode & S_IFMT) != S_IFREG {
+            descriptor = try Self.open(path, as: path, flags: O_WRONLY | O_CLOEXEC)
+            temporaryPath = nil
+            ownsDescriptor = true
         } else {
             let temporary = path + ".partial-\(getpid())"
-            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else { throw OutputError.unwritable(path, reason: String(cString: strerror(errno))) }
-            self.descriptor = descriptor
+            descriptor = try Self.open(temporary, as: path, flags: O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC)
             temporaryPath = temporary
+            ownsDescriptor = true
         }
         buffer.reserveCapacity(capacity)
     }
 
-    private var committed = false
-
     deinit {
-        if let temporaryPath, !committed {
-            close(descriptor)
-            unlink(temporaryPath)
-        }
+        guard ownsDescriptor, descriptor >= 0 else { return }
+        close(descriptor)
+        if let temporaryPath { unlink(temporaryPath) }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -71,18 +75,31 @@ public final class FileOutput: ByteSink {
         guard !buffer.isEmpty else { return }
         let pending = buffer
         buffer.removeAll(keepingCapacity: true)
-        try pending.withUnsafeBytes { (raw) throws in try writeAll(raw) }
+        try pending.withUnsafeBytes { try writeAll($0) }
     }
 
-    /// Flushes, syncs and moves the file into place. Standard output is only flushed.
+    /// Flushes and finishes the output: a regular file is synced and moved into place, a device or pipe is
+    /// closed, standard output is flushed.
     public func commit() throws {
         try flush()
-        guard let temporaryPath else { return }
-        guard fsync(descriptor) == 0, rename(temporaryPath, name) == 0 else {
-            throw OutputError.unwritable(name, reason: String(cString: strerror(errno)))
+        guard ownsDescriptor else { return }
+        if let temporaryPath {
+            guard fsync(descriptor) == 0, rename(temporaryPath, name) == 0 else {
+                throw OutputError.unwritable(name, reason: String(cString: strerror(errno)))
+            }
         }
         close(descriptor)
-        committed = true
+        descriptor = -1
+    }
+
+    private static func open(_ path: String, as name: String, flags: Int32) throws -> Int32 {
+        #if canImport(Glibc)
+            let descriptor = Glibc.open(path, flags, 0o600)
+        #else
+            let descriptor = Darwin.open(path, flags, 0o600)
+        #endif
+        guard descriptor >= 0 else { throw OutputError.unwritable(name, reason: String(cString: strerror(errno))) }
+        return descriptor
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
