@@ -84,11 +84,28 @@ public struct DataSharingAgreement: Sendable, Equatable {
             guard let value = field.value(in: full) else { continue }
             try field.set(value, in: &kept)
         }
-        do {
-            return try kept.decode(as: CanonicalRecord.self)
-        } catch {
-            throw AgreementError.incompleteRecord(agreement: name, issue: CanonicalReader.issue(for: error))
+        let decoded = kept.jsonBytes.withUnsafeBytes { raw in
+            Result { () throws(JSONScanError) in try CanonicalJSONDecoding.decode(raw) }
         }
+        switch decoded {
+        case .success(let record): return record
+        case .failure(let error):
+            throw AgreementError.incompleteRecord(
+                agreement: name, issue: FieldIssue(field: error.field, rule: error.rule))
+        }
+    }
+
+    /// Parses a stored canonical record into its JSON form, with the canonical reader's scanner.
+    public static func json(of payload: [UInt8]) throws(JSONScanError) -> JSONValue {
+        let parsed = payload.withUnsafeBytes { raw in
+            Result { () throws(JSONScanError) -> JSONValue in
+                var scanner = JSONScanner(raw)
+                let value = try scanner.readValue()
+                try scanner.expectEnd()
+                return value
+            }
+        }
+        return try parsed.get()
     }
 }
 
