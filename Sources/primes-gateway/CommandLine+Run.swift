@@ -19,7 +19,10 @@ extension CommandLine {
     static let program = "primes-gateway"
 
     /// Every verb, in the order `--help` lists them.
-    static let verbs: [Verb] = [FormatsCommand.verb, ConvertCommand.verb, ValidateCommand.verb, PullCommand.verb]
+    static let verbs: [Verb] = [
+        FormatsCommand.verb, ConvertCommand.verb, ValidateCommand.verb, ServeCommand.verb, PushCommand.verb,
+        OutboxCommand.verb, PullCommand.verb,
+    ]
 
     /// Dispatches to a verb; errors thrown by a verb are printed once here, never deep inside.
     static func run(_ arguments: [String]) -> Int32 {
