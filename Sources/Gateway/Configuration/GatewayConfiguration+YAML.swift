@@ -35,7 +35,7 @@ struct ConfigurationReader {
         let top = try mapping(
             root, key: "",
             allowed: [
-                "listeners", "store", "clients", "destinations", "routes", "delivery",
+                "listeners", "store", "clients", "destinations", "routes", "delivery", "sources",
             ])
         var configuration = GatewayConfiguration(
             file: file,
@@ -54,6 +54,9 @@ struct ConfigurationReader {
             (index, node) throws(ConfigurationError) in try route(node, key: "routes[\(index)]")
         }
         if let node = top["delivery"] { configuration.delivery = try delivery(node, key: "delivery") }
+        configuration.sources = try list(top["sources"], key: "sources").enumerated().map {
+            (index, node) throws(ConfigurationError) in try source(node, key: "sources[\(index)]")
+        }
         try checkReferences(configuration, root: root)
         return configuration
     }
@@ -237,7 +240,7 @@ struct ConfigurationReader {
         }
     }
 
-    private func secret(_ node: YAMLNode, key: String) throws(ConfigurationError) -> SecretReference {
+    func secret(_ node: YAMLNode, key: String) throws(ConfigurationError) -> SecretReference {
         guard node.pairs != nil else {
             throw fail(node, key, "secrets are never written in the configuration; give {file: PATH} or {env: NAME}")
         }
@@ -298,19 +301,20 @@ struct ConfigurationReader {
                     reason: "no destination is named \"\(name)\"")
             }
         }
+        try checkSources(configuration, root: root, destinations: seen)
     }
 
     // MARK: - Node helpers
 
-    private func fail(_ node: YAMLNode, _ key: String, _ reason: String) -> ConfigurationError {
+    func fail(_ node: YAMLNode, _ key: String, _ reason: String) -> ConfigurationError {
         ConfigurationError(file: file, line: node.line, key: key, reason: reason)
     }
 
-    private func path(_ text: String) -> String {
+    func path(_ text: String) -> String {
         text.hasPrefix("/") ? text : base.appendingPathComponent(text).standardizedFileURL.path
     }
 
-    private func mapping(_ node: YAMLNode, key: String, allowed: Set<String>) throws(ConfigurationError) -> YAMLNode {
+    func mapping(_ node: YAMLNode, key: String, allowed: Set<String>) throws(ConfigurationError) -> YAMLNode {
         guard let pairs = node.pairs else { throw fail(node, key, "must be a mapping of keys to values") }
         for pair in pairs where !allowed.contains(pair.key) {
             let prefix = key.isEmpty ? "" : key + "."
@@ -320,35 +324,35 @@ struct ConfigurationReader {
         return node
     }
 
-    private func required(_ node: YAMLNode?, in parent: YAMLNode, key: String) throws(ConfigurationError) -> YAMLNode {
+    func required(_ node: YAMLNode?, in parent: YAMLNode, key: String) throws(ConfigurationError) -> YAMLNode {
         guard let node else { throw fail(parent, key, "required key is missing") }
         return node
     }
 
-    private func list(_ node: YAMLNode?, key: String) throws(ConfigurationError) -> [YAMLNode] {
+    func list(_ node: YAMLNode?, key: String) throws(ConfigurationError) -> [YAMLNode] {
         guard let node else { return [] }
         guard let items = node.items else { throw fail(node, key, "must be a list") }
         return items
     }
 
-    private func scalar(_ node: YAMLNode, key: String) throws(ConfigurationError) -> String {
+    func scalar(_ node: YAMLNode, key: String) throws(ConfigurationError) -> String {
         guard let text = node.scalar, !text.isEmpty else { throw fail(node, key, "must be a non-empty value") }
         return text
     }
 
-    private func strings(_ node: YAMLNode, key: String) throws(ConfigurationError) -> [String] {
+    func strings(_ node: YAMLNode, key: String) throws(ConfigurationError) -> [String] {
         if let text = node.scalar { return [text] }
         return try list(node, key: key).enumerated().map { (index, item) throws(ConfigurationError) in
             try scalar(item, key: key + "[\(index)]")
         }
     }
 
-    private func integer(_ node: YAMLNode, key: String) throws(ConfigurationError) -> Int {
+    func integer(_ node: YAMLNode, key: String) throws(ConfigurationError) -> Int {
         guard let value = Int(try scalar(node, key: key)) else { throw fail(node, key, "must be a whole number") }
         return value
     }
 
-    private func boolean(_ node: YAMLNode, key: String) throws(ConfigurationError) -> Bool {
+    func boolean(_ node: YAMLNode, key: String) throws(ConfigurationError) -> Bool {
         switch try scalar(node, key: key) {
         case "true", "yes": return true
         case "false", "no": return false
@@ -357,7 +361,7 @@ struct ConfigurationReader {
     }
 
     /// A duration: a number of seconds, or a number followed by `ms`, `s`, `m` or `h`.
-    private func seconds(_ node: YAMLNode, key: String) throws(ConfigurationError) -> Double {
+    func seconds(_ node: YAMLNode, key: String) throws(ConfigurationError) -> Double {
         let text = try scalar(node, key: key)
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {

@@ -14,6 +14,8 @@ public struct GatewayConfiguration: Sendable {
     public var destinations: [Destination]
     public var routes: [Route]
     public var delivery: DeliverySettings
+    /// Systems the gateway pulls records from on a schedule (`sync`).
+    public var sources: [Source] = []
 
     public init(
         file: String,
@@ -35,6 +37,10 @@ public struct GatewayConfiguration: Sendable {
 
     public func destination(named name: String) -> Destination? {
         destinations.first { $0.name == name }
+    }
+
+    public func source(named name: String) -> Source? {
+        sources.first { $0.name == name }
     }
 
     /// The names of the destinations that records of `format` go to, each once, in route order.
