@@ -10,7 +10,7 @@ import Foundation
 /// One connection serves the process behind a lock: SQLite allows one writer at a time anyway, and every
 /// method here is a short write transaction.
 public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
-    private let connection: SQLiteConnection
+    let connection: SQLiteConnection
     private let lock = NSLock()
     private let commits = NSCondition()
     private var waiting: [PendingBatch] = []
@@ -22,9 +22,10 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
         connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
         try connection.execute(OutboxSchema.statements.joined(separator: ";\n"))
+        try connection.execute(SourceSchema.statements.joined(separator: ";\n"))
     }
 
-    private func locked<T>(_ body: () throws -> T) throws -> T {
+    func locked<T>(_ body: () throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()
@@ -65,7 +66,7 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
     }
 
     /// Inserts one batch inside the caller's transaction.
-    private func insert(_ batch: NewBatch) throws -> BatchSummary {
+    func insert(_ batch: NewBatch) throws -> BatchSummary {
         let now = Date().timeIntervalSince1970
         try connection.query(
             "INSERT INTO batches (id, client, source_format, received_at, accepted, rejected) "

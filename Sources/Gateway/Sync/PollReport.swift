@@ -1,0 +1,39 @@
+/// What one poll of a source did, file by file for a `directory` source.
+public struct PollReport: Sendable, Codable, Equatable {
+    public struct File: Sendable, Codable, Equatable {
+        public var name: String
+        public var checksum: String
+        public var outcome: ProcessedFile.Outcome
+        /// The cursor already held this checksum: nothing was enqueued, the file was only moved.
+        public var alreadyProcessed: Bool
+        /// Where the file went, relative to the source's folder.
+        public var movedTo: String
+        public var batch: String?
+        public var accepted = 0
+        public var enqueued = 0
+        public var unchanged = 0
+        public var rejected = 0
+        public var inputError: String?
+
+        public init(
+            name: String, checksum: String, outcome: ProcessedFile.Outcome, alreadyProcessed: Bool, movedTo: String
+        ) {
+            self.name = name
+            self.checksum = checksum
+            self.outcome = outcome
+            self.alreadyProcessed = alreadyProcessed
+            self.movedTo = movedTo
+        }
+    }
+
+    public var source: String
+    public var files: [File] = []
+
+    public init(source: String) {
+        self.source = source
+    }
+
+    public var enqueued: Int { files.map(\.enqueued).reduce(0, +) }
+    public var unchanged: Int { files.map(\.unchanged).reduce(0, +) }
+    public var rejected: Int { files.map(\.rejected).reduce(0, +) }
+}

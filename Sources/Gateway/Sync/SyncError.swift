@@ -1,0 +1,24 @@
+/// A poll that cannot be done, naming the source and the file; never a record's values.
+public enum SyncError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownSource(String, known: [String])
+    case notADirectory(source: String, path: String)
+    case unreadableFile(source: String, file: String)
+    case cannotMove(source: String, file: String, to: String)
+    /// The kind is configured but this gateway cannot poll it yet.
+    case kindNotPollable(source: String, kind: String)
+    /// The store keeps no source cursors (only the SQLite store does so far).
+    case storeWithoutCursors
+
+    public var description: String {
+        switch self {
+        case .unknownSource(let name, let known):
+            "no source \"\(name)\" in the configuration (known: \(known.joined(separator: ", ")))"
+        case .notADirectory(let source, let path): "source \(source): \(path) is not a folder"
+        case .unreadableFile(let source, let file): "source \(source): cannot read \(file)"
+        case .cannotMove(let source, let file, let folder): "source \(source): cannot move \(file) to \(folder)/"
+        case .kindNotPollable(let source, let kind):
+            "source \(source): polling \(kind) sources is not built yet; only directory sources can be polled"
+        case .storeWithoutCursors: "this store keeps no source cursors; sync needs the SQLite store (sqlite:PATH)"
+        }
+    }
+}
