@@ -78,6 +78,9 @@ public final class GatewayAPI: Sendable {
                 "/v1/batches/{id}", authorised(request, log: &log) { client, _ in batch(captured[0], client: client) }
             )
         }
+        if get, let _ = Self.match(parts, "v1", "sources") {
+            return ("/v1/sources", authorised(request, log: &log) { _, _ in sources() })
+        }
         if get, let _ = Self.match(parts, "v1", "dead-letters") {
             return ("/v1/dead-letters", authorised(request, log: &log) { client, _ in deadLetters(client: client) })
         }

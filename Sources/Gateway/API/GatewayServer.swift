@@ -1,11 +1,12 @@
 import Foundation
 import HTTPServer
 
-/// The running daemon: one HTTP server per configured listener, and the delivery workers.
+/// The running daemon: one HTTP server per configured listener, the delivery workers and the sources' polls.
 public final class GatewayServer: Sendable {
     public let runtime: GatewayRuntime
     public let api: GatewayAPI
     private let servers: [HTTPServer]
+    private let scheduler: SyncScheduler
 
     /// Starts listening on every listener and starts the delivery workers.
     public init(runtime: GatewayRuntime, openAPIPath: String?) throws {
@@ -35,6 +36,8 @@ public final class GatewayServer: Sendable {
         }
         self.servers = servers
         runtime.delivery.start()
+        scheduler = SyncScheduler(runtime: runtime)
+        scheduler.start()
     }
 
     /// The bound ports, in listener order (useful when a listener asked for port 0).
@@ -45,6 +48,7 @@ public final class GatewayServer: Sendable {
     /// Stops accepting requests, lets requests in progress finish, then stops the workers.
     public func stop() {
         servers.forEach { $0.stop() }
+        scheduler.stop()
         runtime.delivery.stop()
         runtime.logger.notice("server.stopped")
     }
