@@ -24,7 +24,7 @@ enum ServeCommand {
         let logger = Logger(label: "gateway", style: .json)
         let runtime = try GatewayRuntime(configuration: configuration, environment: environment, logger: logger)
         let openAPI = environment.mappings.root.deletingLastPathComponent().appendingPathComponent("docs/openapi.json")
-        let server = try GatewayServer(runtime: runtime, openAPIPath: openAPI.path)
+        let server = try GatewayServer(runtime: runtime, openAPIPath: openAPI.path, readers: PullCommand.readers)
 
         // Wait for a stop signal on a dispatch source rather than in a C signal handler, which may do little.
         let stopped = DispatchSemaphore(value: 0)

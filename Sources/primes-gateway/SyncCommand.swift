@@ -49,7 +49,7 @@ enum SyncCommand {
         let runtime = try GatewayRuntime(
             configuration: configuration, environment: try AdapterEnvironment.load(),
             logger: Logger(label: "sync", style: .text, minimumLevel: .warning))
-        let report = try SourcePoller(runtime: runtime).poll(name)
+        let report = try SourcePoller(runtime: runtime, readers: PullCommand.readers).poll(name)
         try runtime.delivery.drain()
 
         for file in report.files {
@@ -64,11 +64,20 @@ enum SyncCommand {
             }
             print(line + "; moved to \(file.movedTo)")
         }
+        if let pull = report.pull {
+            for rejection in pull.rejections.prefix(ConversionRun.printedRejections) {
+                FileHandle.standardError.write(Data((rejection.description + "\n").utf8))
+            }
+            print(
+                "pulled since \(pull.since ?? "the beginning"): \(pull.accepted) accepted (\(pull.enqueued) enqueued, "
+                    + "\(pull.unchanged) unchanged), \(pull.rejected) rejected; next poll from \(pull.cursor)")
+        }
         let waiting = try runtime.store.counts().filter { $0.state != .delivered && $0.state != .dead }
         print(
             "source \(name): \(report.files.count) file(s), \(report.enqueued) enqueued, \(report.unchanged) unchanged, "
                 + "\(report.rejected) rejected; \(waiting.map(\.count).reduce(0, +)) deliveries waiting")
-        return report.files.contains { $0.outcome == .rejected } ? ExitCode.recordsRejected : ExitCode.success
+        return report.rejected > 0 || report.files.contains { $0.outcome == .rejected }
+            ? ExitCode.recordsRejected : ExitCode.success
     }
 
     private static func status(_ configuration: GatewayConfiguration, json: Bool) throws -> Int32 {

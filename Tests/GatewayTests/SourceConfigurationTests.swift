@@ -52,7 +52,6 @@ import Testing
                     kind: primero
                     url: https://primero.example.org
                     credentials: /run/secrets/primero.yaml
-                    caCertificate: primero-ca.pem
                 """
         let configuration = try GatewayConfiguration.parse(text, file: "/etc/primes/g.yaml")
         let ping = try #require(configuration.source(named: "ping-kenya"))
@@ -61,7 +60,7 @@ import Testing
         #expect(ping.credentials == "/etc/primes/secrets/ping.yaml")
         #expect(configuration.destinations(forSource: ping) == ["drop"])
         let primero = try #require(configuration.source(named: "primero"))
-        #expect(primero.caCertificate == "/etc/primes/primero-ca.pem")
+        #expect(primero.credentials == "/run/secrets/primero.yaml")
         #expect(primero.schedule.intervalSeconds == 300)
         #expect(configuration.destinations(forSource: primero).isEmpty)
     }

@@ -8,8 +8,11 @@ public final class GatewayServer: Sendable {
     private let servers: [HTTPServer]
     private let scheduler: SyncScheduler
 
-    /// Starts listening on every listener and starts the delivery workers.
-    public init(runtime: GatewayRuntime, openAPIPath: String?) throws {
+    /// Starts listening on every listener, the delivery workers and the polls of the sources.
+    ///
+    /// - Parameter readers: how `ping` and `primero` sources are read; without them only `directory`
+    ///   sources are polled.
+    public init(runtime: GatewayRuntime, openAPIPath: String?, readers: PullReaders = PullReaders()) throws {
         self.runtime = runtime
         let api = GatewayAPI(runtime: runtime, openAPIPath: openAPIPath)
         self.api = api
@@ -36,7 +39,7 @@ public final class GatewayServer: Sendable {
         }
         self.servers = servers
         runtime.delivery.start()
-        scheduler = SyncScheduler(runtime: runtime)
+        scheduler = SyncScheduler(runtime: runtime, readers: readers)
         scheduler.start()
     }
 

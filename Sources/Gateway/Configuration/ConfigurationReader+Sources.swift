@@ -6,7 +6,7 @@ extension ConfigurationReader {
         let fields = try mapping(
             node, key: key,
             allowed: [
-                "name", "kind", "path", "url", "credentials", "caCertificate", "schedule", "format", "mapping", "to",
+                "name", "kind", "path", "url", "credentials", "schedule", "format", "mapping", "to",
             ])
         func text(_ name: String) throws(ConfigurationError) -> String? {
             try fields[name].map { (node) throws(ConfigurationError) in try scalar(node, key: key + "." + name) }
@@ -24,7 +24,6 @@ extension ConfigurationReader {
             path: try text("path").map(path),
             url: try text("url"),
             credentials: try text("credentials").map(path),
-            caCertificate: try text("caCertificate").map(path),
             format: try text("format") ?? kind.rawValue,
             mapping: try text("mapping").map(path),
             to: try fields["to"].map { (node) throws(ConfigurationError) in try strings(node, key: key + ".to") },

@@ -31,10 +31,9 @@ extension GatewayConfiguration {
         public var path: String?
         /// The base URL of a `ping` or `primero` source.
         public var url: String?
-        /// A YAML file with the credentials of a `ping` or `primero` source (as `pull --credentials-file`).
+        /// A YAML file with the credentials of a `ping` or `primero` source (as `pull --credentials-file`; a
+        /// private CA and client certificates are named there).
         public var credentials: String?
-        /// A CA file to trust for the partner's certificate (self-signed partners).
-        public var caCertificate: String?
         public var schedule: Schedule
         /// The format the records arrive in: a registry name such as `scope-csv`; for `ping` and `primero`
         /// sources the kind's own name.
@@ -48,7 +47,7 @@ extension GatewayConfiguration {
 
         public init(
             name: String, kind: Kind, path: String? = nil, url: String? = nil, credentials: String? = nil,
-            caCertificate: String? = nil, schedule: Schedule = Schedule(), format: String, mapping: String? = nil,
+            schedule: Schedule = Schedule(), format: String, mapping: String? = nil,
             to: [String]? = nil, line: Int = 0
         ) {
             self.name = name
@@ -56,7 +55,6 @@ extension GatewayConfiguration {
             self.path = path
             self.url = url
             self.credentials = credentials
-            self.caCertificate = caCertificate
             self.schedule = schedule
             self.format = format
             self.mapping = mapping

@@ -119,16 +119,7 @@ public struct DirectorySource: Sendable {
         }
         let reader = try makeReader(
             MemoryInput(bytes, name: name), environment.context(mappingOverride: source.mapping))
-        let encoder = CanonicalJSONEncoding()
-        let content = SubjectContentHash()
-        var records: [NewRecord] = []
-        try Conversion(validator: environment.validator).run(reader: reader, writer: nil, report: &report) { item in
-            encoder.encode(item.record)
-            let payload = encoder.bytes
-            records.append(
-                NewRecord(key: item.record.key, contentHash: content.hash(of: item.record), payload: payload))
-        }
-        return records
+        return try PulledRecords.read(reader, validator: environment.validator, report: &report)
     }
 
     /// Moves a processed file into its outcome's folder; a name already there gets the checksum's start

@@ -4,9 +4,17 @@ import Foundation
 /// Runs one poll of a configured source against a runtime's store, and notes the poll in the source's state.
 public struct SourcePoller: Sendable {
     public let runtime: GatewayRuntime
+    public let readers: PullReaders
 
-    public init(runtime: GatewayRuntime) {
+    public init(runtime: GatewayRuntime, readers: PullReaders = PullReaders()) {
         self.runtime = runtime
+        self.readers = readers
+    }
+
+    /// Whether polls of `source` can be made: directory sources always, partner systems when their
+    /// reader was given.
+    public func canPoll(_ source: GatewayConfiguration.Source) -> Bool {
+        source.kind == .directory || readers.byKind[source.kind] != nil
     }
 
     /// The store's source cursors; only stores that keep them can sync.
@@ -33,7 +41,13 @@ public struct SourcePoller: Sendable {
                     environment: runtime.environment, store: store
                 ).poll()
             case .ping, .primero:
-                throw SyncError.kindNotPollable(source: source.name, kind: source.kind.rawValue)
+                guard let open = readers.byKind[source.kind] else {
+                    throw SyncError.kindNotPollable(source: source.name, kind: source.kind.rawValue)
+                }
+                report = try PartnerSource(
+                    source: source, destinations: configuration.destinations(forSource: source),
+                    environment: runtime.environment, store: store, open: open
+                ).poll()
             }
             try store.recordPoll(source: name, now: Date().timeIntervalSince1970, error: nil)
             return report

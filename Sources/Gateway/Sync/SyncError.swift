@@ -4,7 +4,7 @@ public enum SyncError: Error, Sendable, Equatable, CustomStringConvertible {
     case notADirectory(source: String, path: String)
     case unreadableFile(source: String, file: String)
     case cannotMove(source: String, file: String, to: String)
-    /// The kind is configured but this gateway cannot poll it yet.
+    /// The kind is configured but no reader for it was given (the library without the command line's readers).
     case kindNotPollable(source: String, kind: String)
     /// The store keeps no source cursors (only the SQLite store does so far).
     case storeWithoutCursors
@@ -17,7 +17,7 @@ public enum SyncError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unreadableFile(let source, let file): "source \(source): cannot read \(file)"
         case .cannotMove(let source, let file, let folder): "source \(source): cannot move \(file) to \(folder)/"
         case .kindNotPollable(let source, let kind):
-            "source \(source): polling \(kind) sources is not built yet; only directory sources can be polled"
+            "source \(source): no reader for \(kind) sources was given to this gateway"
         case .storeWithoutCursors: "this store keeps no source cursors; sync needs the SQLite store (sqlite:PATH)"
         }
     }

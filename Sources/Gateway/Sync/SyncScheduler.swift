@@ -16,19 +16,20 @@ public final class SyncScheduler: @unchecked Sendable {
     private var thread: Thread?
     private var finished = false
 
-    public init(runtime: GatewayRuntime) {
-        poller = SourcePoller(runtime: runtime)
-        // Only directory sources can be polled so far; the others are logged once at start.
-        sources = runtime.configuration.sources.filter { $0.kind == .directory }
+    public init(runtime: GatewayRuntime, readers: PullReaders = PullReaders()) {
+        let poller = SourcePoller(runtime: runtime, readers: readers)
+        self.poller = poller
+        // Sources without a reader are logged once at start.
+        sources = runtime.configuration.sources.filter(poller.canPoll)
         logger = runtime.logger
     }
 
     /// Starts the polling thread; does nothing when no source can be polled.
     public func start() {
-        for source in poller.runtime.configuration.sources where source.kind != .directory {
+        for source in poller.runtime.configuration.sources where !poller.canPoll(source) {
             logger.warning(
                 "source.not_polled",
-                ["source": .safe(source.name), "kind": .safe(source.kind.rawValue), "effect": .safe("not built yet")])
+                ["source": .safe(source.name), "kind": .safe(source.kind.rawValue), "effect": .safe("no reader")])
         }
         guard !sources.isEmpty else { return }
         let thread = Thread { [self] in run() }
@@ -78,7 +79,7 @@ public final class SyncScheduler: @unchecked Sendable {
         let started = Date()
         do {
             let report = try poller.poll(source.name)
-            guard !report.files.isEmpty else { return }
+            guard !report.files.isEmpty || report.pull != nil else { return }
             logger.info(
                 "source.polled",
                 [
