@@ -20,6 +20,10 @@ extension CommandLine {
 
     /// Every verb, in the order `--help` lists them.
     static let verbs: [Verb] = [FormatsCommand.verb, ConvertCommand.verb, ValidateCommand.verb, PullCommand.verb]
+    static let verbs: [Verb] = [
+        FormatsCommand.verb, ConvertCommand.verb, ValidateCommand.verb, ServeCommand.verb, PushCommand.verb,
+        OutboxCommand.verb,
+    ]
 
     /// Dispatches to a verb; errors thrown by a verb are printed once here, never deep inside.
     static func run(_ arguments: [String]) -> Int32 {
