@@ -19,10 +19,9 @@ extension CommandLine {
     static let program = "primes-gateway"
 
     /// Every verb, in the order `--help` lists them.
-    static let verbs: [Verb] = [FormatsCommand.verb, ConvertCommand.verb, ValidateCommand.verb, PullCommand.verb]
     static let verbs: [Verb] = [
-        FormatsCommand.verb, ConvertCommand.verb, ValidateCommand.verb, ServeCommand.verb, PushCommand.verb,
-        OutboxCommand.verb,
+        FormatsCommand.verb, ConvertCommand.verb, ValidateCommand.verb, PullCommand.verb, ServeCommand.verb,
+        PushCommand.verb, OutboxCommand.verb,
     ]
 
     /// Dispatches to a verb; errors thrown by a verb are printed once here, never deep inside.
