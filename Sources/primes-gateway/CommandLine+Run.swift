@@ -19,7 +19,9 @@ extension CommandLine {
     static let program = "primes-gateway"
 
     /// Every verb, in the order `--help` lists them.
-    static let verbs: [Verb] = [FormatsCommand.verb, ConvertCommand.verb, ValidateCommand.verb]
+    static let verbs: [Verb] = [
+        FormatsCommand.verb, ConvertCommand.verb, ValidateCommand.verb, PushCommand.verb, OutboxCommand.verb,
+    ]
 
     /// Dispatches to a verb; errors thrown by a verb are printed once here, never deep inside.
     static func run(_ arguments: [String]) -> Int32 {

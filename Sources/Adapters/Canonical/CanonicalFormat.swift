@@ -41,7 +41,7 @@ public final class CanonicalReader: RecordReader {
     }
 
     /// Turns a decoding error into the field and rule it broke, without quoting the value.
-    static func issue(for error: any Error) -> FieldIssue {
+    public static func issue(for error: any Error) -> FieldIssue {
         guard let error = error as? DecodingError else { return FieldIssue(field: "record", rule: "\(error)") }
         switch error {
         case .keyNotFound(let key, let context):

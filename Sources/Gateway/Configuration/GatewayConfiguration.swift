@@ -1,0 +1,198 @@
+import Foundation
+
+/// Everything `primes-gateway serve` and `push` read from their one YAML file.
+///
+/// Paths in the file are relative to the file's own folder. Secrets (tokens, passwords) are never written in
+/// the file: it holds hashes of client tokens and, for destinations, the file or environment variable a
+/// secret is read from.
+public struct GatewayConfiguration: Sendable {
+    /// The file the configuration was read from, for messages.
+    public var file: String
+    public var listeners: [Listener]
+    public var store: StoreLocation
+    public var clients: [Client]
+    public var destinations: [Destination]
+    public var routes: [Route]
+    public var delivery: DeliverySettings
+
+    public init(
+        file: String,
+        listeners: [Listener] = [],
+        store: StoreLocation,
+        clients: [Client] = [],
+        destinations: [Destination] = [],
+        routes: [Route] = [],
+        delivery: DeliverySettings = DeliverySettings()
+    ) {
+        self.file = file
+        self.listeners = listeners
+        self.store = store
+        self.clients = clients
+        self.destinations = destinations
+        self.routes = routes
+        self.delivery = delivery
+    }
+
+    public func destination(named name: String) -> Destination? {
+        destinations.first { $0.name == name }
+    }
+
+    /// The names of the destinations that records of `format` go to, each once, in route order.
+    public func destinations(forSourceFormat format: String) -> [String] {
+        var names: [String] = []
+        for name in routes.filter({ $0.from == format }).flatMap(\.to) where !names.contains(name) {
+            names.append(name)
+        }
+        return names
+    }
+}
+
+extension GatewayConfiguration {
+    /// One address the server listens on, with its TLS material (absent only when `tls: off` is written).
+    public struct Listener: Sendable, Equatable {
+        public var host: String
+        public var port: UInt16
+        public var tls: TLS?
+
+        public init(host: String, port: UInt16, tls: TLS?) {
+            self.host = host
+            self.port = port
+            self.tls = tls
+        }
+    }
+
+    public struct TLS: Sendable, Equatable {
+        public var certificate: String
+        public var key: String
+        /// When set, client certificates signed by this CA are requested and verified.
+        public var clientCA: String?
+        public var requireClientCertificate: Bool
+
+        public init(certificate: String, key: String, clientCA: String? = nil, requireClientCertificate: Bool = false) {
+            self.certificate = certificate
+            self.key = key
+            self.clientCA = clientCA
+            self.requireClientCertificate = requireClientCertificate
+        }
+    }
+
+    /// Where the outbox lives.
+    public enum StoreLocation: Sendable, Equatable {
+        case sqlite(path: String)
+        /// Several gateway instances sharing one queue; the PostgreSQL store is not built yet.
+        case postgres(url: String)
+    }
+
+    /// A system allowed to submit records, and what it may submit.
+    public struct Client: Sendable {
+        public var name: String
+        public var tokenHashes: [TokenHash]
+        /// SHA-256 fingerprints (lower-case hex of the DER) of client certificates that identify this client.
+        public var certificateFingerprints: [String]
+        /// The source formats this client may post to `/v1/records/{format}`; `*` allows every format.
+        public var formats: [String]
+        /// Requests per second before 429, averaged over a one-second bucket with a burst of the same size.
+        public var requestsPerSecond: Double
+
+        public init(
+            name: String,
+            tokenHashes: [TokenHash] = [],
+            certificateFingerprints: [String] = [],
+            formats: [String] = [],
+            requestsPerSecond: Double = 50
+        ) {
+            self.name = name
+            self.tokenHashes = tokenHashes
+            self.certificateFingerprints = certificateFingerprints
+            self.formats = formats
+            self.requestsPerSecond = requestsPerSecond
+        }
+
+        public func maySubmit(_ format: String) -> Bool {
+            formats.contains("*") || formats.contains(format)
+        }
+    }
+
+    /// A partner system records are delivered to.
+    public struct Destination: Sendable {
+        public var name: String
+        /// A key of the destination-kind table (`http`, `file`, and the partner clients as they land).
+        public var kind: String
+        public var url: String?
+        public var directory: String?
+        public var auth: DestinationAuth?
+        /// A CA file to trust for this partner's certificate (self-signed partners).
+        public var caCertificate: String?
+        /// The format the partner receives.
+        public var format: String
+        /// A mapping file used instead of the format's own.
+        public var mapping: String?
+        /// The data-sharing agreement file; without one the destination receives nothing.
+        public var agreement: String?
+        public var retry: RetryPolicy
+        /// The line of the destination in the file, for start-up messages.
+        public var line: Int
+
+        public init(
+            name: String,
+            kind: String,
+            url: String? = nil,
+            directory: String? = nil,
+            auth: DestinationAuth? = nil,
+            caCertificate: String? = nil,
+            format: String,
+            mapping: String? = nil,
+            agreement: String? = nil,
+            retry: RetryPolicy = RetryPolicy(),
+            line: Int = 0
+        ) {
+            self.name = name
+            self.kind = kind
+            self.url = url
+            self.directory = directory
+            self.auth = auth
+            self.caCertificate = caCertificate
+            self.format = format
+            self.mapping = mapping
+            self.agreement = agreement
+            self.retry = retry
+            self.line = line
+        }
+    }
+
+    /// How the gateway proves itself to a destination. Secrets are read when the destination is built.
+    public enum DestinationAuth: Sendable, Equatable {
+        case basic(user: String, password: SecretReference)
+        case bearer(SecretReference)
+        case clientCertificate(certificate: String, key: String)
+    }
+
+    /// Records of one source format go to these destinations.
+    public struct Route: Sendable, Equatable {
+        public var from: String
+        public var to: [String]
+
+        public init(from: String, to: [String]) {
+            self.from = from
+            self.to = to
+        }
+    }
+
+    /// The delivery workers' settings.
+    public struct DeliverySettings: Sendable, Equatable {
+        public var workers: Int
+        /// How long a claimed delivery stays with its worker before another may take it over.
+        public var leaseSeconds: Double
+        /// How many deliveries a worker claims at once; their outcomes are committed together.
+        public var claimSize: Int
+        /// How long an idle worker sleeps before looking for due deliveries again.
+        public var pollSeconds: Double
+
+        public init(workers: Int = 2, leaseSeconds: Double = 60, claimSize: Int = 64, pollSeconds: Double = 0.2) {
+            self.workers = workers
+            self.leaseSeconds = leaseSeconds
+            self.claimSize = claimSize
+            self.pollSeconds = pollSeconds
+        }
+    }
+}

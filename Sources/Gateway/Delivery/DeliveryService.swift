@@ -1,0 +1,203 @@
+import Adapters
+import Foundation
+import PrimesLogging
+import PrimesModel
+
+/// The delivery side of the outbox: claims due deliveries, applies each destination's agreement, sends
+/// through its `RecordDestination`, and records the outcome (delivered, retry with backoff, dead letter).
+///
+/// Several workers may run at once, in this process or in several processes sharing a store: a claim is
+/// a lease, and a delivery whose worker died is claimed again when its lease runs out. A delivery may
+/// therefore reach a partner twice after a crash; its idempotency key lets the partner drop the repeat.
+public final class DeliveryService: @unchecked Sendable {
+    /// One configured destination, ready to deliver.
+    public struct Target: Sendable {
+        public var name: String
+        public var destination: any RecordDestination
+        /// Nil: the destination has no agreement and receives nothing.
+        public var agreement: DataSharingAgreement?
+        public var retry: RetryPolicy
+
+        public init(
+            name: String, destination: any RecordDestination, agreement: DataSharingAgreement?, retry: RetryPolicy
+        ) {
+            self.name = name
+            self.destination = destination
+            self.agreement = agreement
+            self.retry = retry
+        }
+    }
+
+    public let store: any OutboxStore
+    public let metrics: GatewayMetrics
+    private let targets: [String: Target]
+    private let settings: GatewayConfiguration.DeliverySettings
+    private let logger: Logger
+    private let decoder = JSONDecoder()
+
+    private let lock = NSLock()
+    private var stopping = false
+    private var threads: [Thread] = []
+    private let finished = DispatchGroup()
+    /// Destinations whose credentials were refused: held until the process restarts with fixed credentials.
+    private var paused: Set<String> = []
+
+    public init(
+        store: any OutboxStore, targets: [Target], settings: GatewayConfiguration.DeliverySettings,
+        metrics: GatewayMetrics = GatewayMetrics(), logger: Logger
+    ) {
+        self.store = store
+        self.targets = Dictionary(targets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Claims one round of due deliveries and completes them; returns how many it handled.
+    @discardableResult
+    public func deliverDue(now: Double = Date().timeIntervalSince1970) throws -> Int {
+        let claimed = try store.claimDue(limit: settings.claimSize, lease: settings.leaseSeconds, now: now)
+        guard !claimed.isEmpty else { return 0 }
+        let outcomes = claimed.map { deliver($0) }
+        try store.complete(outcomes, now: Date().timeIntervalSince1970)
+        return claimed.count
+    }
+
+    /// Delivers until nothing is due, at most `rounds` claims; for `push` and tests.
+    public func drain(rounds: Int = 1_000_000) throws {
+        for _ in 0..<rounds {
+            if try deliverDue() == 0 { return }
+        }
+    }
+
+    private func deliver(_ claim: ClaimedDelivery) -> DeliveryOutcome {
+        let started = Date()
+        let log = logger.with(["delivery.id": .safe(String(claim.id)), "destination": .safe(claim.destination)])
+        guard let target = targets[claim.destination] else {
+            return dead(claim, "destination is not configured", [], log)
+        }
+        if isPaused(target.name) {
+            return DeliveryOutcome(
+                delivery: claim,
+                result: .release(reason: "destination paused", nextAttempt: started.timeIntervalSince1970 + 60))
+        }
+        guard let agreement = target.agreement else {
+            return dead(claim, "no data-sharing agreement: nothing is sent to this destination", [], log)
+        }
+        if claim.heldContentHash == claim.contentHash {
+            metrics.increment("primes_deliveries_total", [("destination", target.name), ("outcome", "unchanged")])
+            return DeliveryOutcome(delivery: claim, result: .delivered(remoteId: claim.remoteId))
+        }
+        let record: CanonicalRecord
+        do {
+            record = try agreement.apply(to: try decoder.decode(CanonicalRecord.self, from: Data(claim.payload)))
+        } catch {
+            return dead(claim, "cannot prepare the record", ["\(error)"], log)
+        }
+        let context = DeliveryContext(
+            idempotencyKey: claim.idempotencyKey, remoteId: claim.remoteId, attempt: claim.attempt)
+        let result = target.destination.deliver(record, context: context)
+        metrics.observe(
+            "primes_delivery_seconds", [("destination", target.name)], seconds: Date().timeIntervalSince(started))
+        return outcome(of: result, claim: claim, target: target, log: log)
+    }
+
+    private func outcome(of result: DeliveryResult, claim: ClaimedDelivery, target: Target, log: Logger)
+        -> DeliveryOutcome
+    {
+        let now = Date().timeIntervalSince1970
+        switch result {
+        case .delivered(let remoteId), .unchanged(let remoteId):
+            metrics.increment("primes_deliveries_total", [("destination", target.name), ("outcome", "delivered")])
+            log.debug("delivery.delivered", ["attempt": .count(claim.attempt)])
+            return DeliveryOutcome(delivery: claim, result: .delivered(remoteId: remoteId))
+        case .retryable(let reason, let retryAfter):
+            if target.retry.isExhausted(afterAttempt: claim.attempt) {
+                return dead(claim, "gave up after \(claim.attempt) attempts: \(reason)", [], log)
+            }
+            let delay = target.retry.delay(afterAttempt: claim.attempt, retryAfter: retryAfter)
+            metrics.increment("primes_deliveries_total", [("destination", target.name), ("outcome", "retry")])
+            metrics.increment("primes_retries_total", [("destination", target.name)])
+            log.info("delivery.retry", ["attempt": .count(claim.attempt), "delay.ms": .milliseconds(delay)])
+            return DeliveryOutcome(delivery: claim, result: .retry(reason: reason, nextAttempt: now + delay))
+        case .permanent(let reason, let details):
+            return dead(claim, reason, details, log)
+        case .authenticationFailed(let reason):
+            pause(target.name)
+            log.error("destination.paused", ["reason": .safe("authentication failed")])
+            return DeliveryOutcome(delivery: claim, result: .release(reason: reason, nextAttempt: now + 60))
+        }
+    }
+
+    private func dead(_ claim: ClaimedDelivery, _ reason: String, _ details: [String], _ log: Logger)
+        -> DeliveryOutcome
+    {
+        metrics.increment("primes_deliveries_total", [("destination", claim.destination), ("outcome", "dead")])
+        metrics.increment("primes_dead_letters_total", [("destination", claim.destination)])
+        log.notice("delivery.dead", ["attempt": .count(claim.attempt)])
+        return DeliveryOutcome(delivery: claim, result: .dead(reason: reason, details: details))
+    }
+
+    private func isPaused(_ name: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return paused.contains(name)
+    }
+
+    private func pause(_ name: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        paused.insert(name)
+    }
+
+    // MARK: - Workers
+
+    /// Starts `settings.workers` threads that deliver until `stop()`.
+    public func start() {
+        for index in 0..<settings.workers {
+            finished.enter()
+            let thread = Thread { [self] in
+                defer { finished.leave() }
+                workerLoop()
+            }
+            thread.name = "delivery-\(index)"
+            threads.append(thread)
+            thread.start()
+        }
+    }
+
+    /// Asks the workers to stop after their current round and waits for them.
+    public func stop() {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+        finished.wait()
+    }
+
+    private var shouldStop: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
+
+    private func workerLoop() {
+        while !shouldStop {
+            do {
+                if try deliverDue() == 0 { Thread.sleep(forTimeInterval: settings.pollSeconds) }
+            } catch {
+                logger.error("delivery.store_failed", ["error": .safe("\(error)")])
+                Thread.sleep(forTimeInterval: max(settings.pollSeconds, 1))
+            }
+        }
+    }
+
+    /// Updates the queue-depth gauge from the store.
+    public func refreshQueueDepth() {
+        guard let counts = try? store.counts() else { return }
+        for count in counts {
+            metrics.set(
+                "primes_queue_depth", [("destination", count.destination), ("state", count.state.rawValue)],
+                to: Double(count.count))
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Adapters
+import Foundation
+import PrimesLogging
+
+/// Everything a configuration builds at start-up: the store, the destinations with their agreements, the
+/// ingestor and the delivery service. `serve`, `push` and `outbox` all start here.
+public final class GatewayRuntime: Sendable {
+    public let configuration: GatewayConfiguration
+    public let environment: AdapterEnvironment
+    public let store: any OutboxStore
+    public let ingestor: Ingestor
+    public let delivery: DeliveryService
+    public let metrics: GatewayMetrics
+    public let logger: Logger
+
+    /// Opens the store and builds every destination. A destination without an agreement is built but
+    /// receives nothing; the start-up log says so.
+    public init(
+        configuration: GatewayConfiguration, environment: AdapterEnvironment, kinds: DestinationKinds = .builtIn,
+        logger: Logger
+    ) throws {
+        self.configuration = configuration
+        self.environment = environment
+        self.logger = logger
+        store = try Self.openStore(configuration.store)
+        metrics = GatewayMetrics()
+        var targets: [DeliveryService.Target] = []
+        for destination in configuration.destinations {
+            let agreement = try destination.agreement.map { path throws(ConfigurationError) in
+                try DataSharingAgreement.load(path: path)
+            }
+            if let agreement {
+                logger.info(
+                    "destination.ready",
+                    [
+                        "destination": .safe(destination.name), "kind": .safe(destination.kind),
+                        "agreement": .safe(agreement.name), "agreement.version": .safe(agreement.version),
+                        "agreement.fields": .count(agreement.fields.count),
+                    ])
+            } else {
+                logger.warning(
+                    "destination.no_agreement",
+                    ["destination": .safe(destination.name), "effect": .safe("receives nothing")])
+            }
+            targets.append(
+                DeliveryService.Target(
+                    name: destination.name, destination: try kinds.make(destination, environment: environment),
+                    agreement: agreement, retry: destination.retry))
+        }
+        delivery = DeliveryService(
+            store: store, targets: targets, settings: configuration.delivery, metrics: metrics, logger: logger)
+        ingestor = Ingestor(environment: environment, store: store, configuration: configuration)
+    }
+
+    /// The store a location names; only SQLite exists so far.
+    public static func openStore(_ location: GatewayConfiguration.StoreLocation) throws -> any OutboxStore {
+        switch location {
+        case .sqlite(let path): return try SQLiteOutboxStore(path: path)
+        case .postgres:
+            throw StoreError(operation: "open", message: "the PostgreSQL store is not built yet; use sqlite:PATH")
+        }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// Counters, gauges and latency histograms, rendered in the Prometheus text format for `/metrics`.
+///
+/// Label values are gateway-made names (destinations, formats, status codes), never record content.
+public final class GatewayMetrics: @unchecked Sendable {
+    /// Upper bounds of the latency histograms, in seconds.
+    public static let buckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    private struct Series: Hashable {
+        let name: String
+        let labels: [String]
+    }
+
+    private struct Histogram {
+        var counts = [Int](repeating: 0, count: GatewayMetrics.buckets.count)
+        var sum = 0.0
+        var total = 0
+    }
+
+    private let lock = NSLock()
+    private var counters: [Series: Double] = [:]
+    private var gauges: [Series: Double] = [:]
+    private var histograms: [Series: Histogram] = [:]
+    private var help: [String: (type: String, text: String)] = [:]
+
+    public init() {
+        describe("primes_ingest_requests_total", "counter", "Ingest requests by format and HTTP status.")
+        describe("primes_ingest_records_total", "counter", "Records accepted or rejected at ingest.")
+        describe("primes_ingest_seconds", "histogram", "Ingest request latency, including the durable commit.")
+        describe("primes_deliveries_total", "counter", "Delivery attempts by destination and outcome.")
+        describe("primes_delivery_seconds", "histogram", "Time to deliver one record to a destination.")
+        describe("primes_retries_total", "counter", "Deliveries scheduled for another attempt.")
+        describe("primes_dead_letters_total", "counter", "Deliveries that became dead letters.")
+        describe("primes_queue_depth", "gauge", "Deliveries per destination and state in the outbox.")
+    }
+
+    private func describe(_ name: String, _ type: String, _ text: String) {
+        help[name] = (type, text)
+    }
+
+    /// Adds `amount` to a counter; `labels` are `key="value"` pairs in a fixed order.
+    public func increment(_ name: String, _ labels: [(String, String)] = [], by amount: Double = 1) {
+        let series = Series(name: name, labels: labels.map { "\($0)=\"\(escape($1))\"" })
+        lock.lock()
+        defer { lock.unlock() }
+        counters[series, default: 0] += amount
+    }
+
+    public func set(_ name: String, _ labels: [(String, String)] = [], to value: Double) {
+        let series = Series(name: name, labels: labels.map { "\($0)=\"\(escape($1))\"" })
+        lock.lock()
+        defer { lock.unlock() }
+        gauges[series] = value
+    }
+
+    public func observe(_ name: String, _ labels: [(String, String)] = [], seconds: Double) {
+        let series = Series(name: name, labels: labels.map { "\($0)=\"\(escape($1))\"" })
+        lock.lock()
+        defer { lock.unlock() }
+        var histogram = histograms[series] ?? Histogram()
+        for (index, bound) in Self.buckets.enumerated() where seconds <= bound { histogram.counts[index] += 1 }
+        histogram.sum += seconds
+        histogram.total += 1
+        histograms[series] = histogram
+    }
+
+    /// The value of a counter, for tests and `outbox status`.
+    public func counter(_ name: String, _ labels: [(String, String)] = []) -> Double {
+        let series = Series(name: name, labels: labels.map { "\($0)=\"\(escape($1))\"" })
+        lock.lock()
+        defer { lock.unlock() }
+        return counters[series] ?? 0
+    }
+
+    /// Every series in the Prometheus text exposition format, version 0.0.4.
+    public func render() -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        var lines: [String] = []
+        for name in help.keys.sorted() {
+            guard let (type, text) = help[name] else { continue }
+            lines.append("# HELP \(name) \(text)")
+            lines.append("# TYPE \(name) \(type)")
+            for (series, value) in counters.filter({ $0.key.name == name }).sorted(by: order) {
+                lines.append(line(name, series.labels, value))
+            }
+            for (series, value) in gauges.filter({ $0.key.name == name }).sorted(by: order) {
+                lines.append(line(name, series.labels, value))
+            }
+            for (series, histogram) in histograms.filter({ $0.key.name == name }).sorted(by: order) {
+                for (index, bound) in Self.buckets.enumerated() {
+                    let labels = series.labels + ["le=\"\(bound)\""]
+                    lines.append(line(name + "_bucket", labels, Double(histogram.counts[index])))
+                }
+                lines.append(line(name + "_bucket", series.labels + ["le=\"+Inf\""], Double(histogram.total)))
+                lines.append(line(name + "_sum", series.labels, histogram.sum))
+                lines.append(line(name + "_count", series.labels, Double(histogram.total)))
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func order<T>(_ left: (key: Series, value: T), _ right: (key: Series, value: T)) -> Bool {
+        left.key.labels.joined(separator: ",") < right.key.labels.joined(separator: ",")
+    }
+
+    private func line(_ name: String, _ labels: [String], _ value: Double) -> String {
+        let number = value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
+        return labels.isEmpty ? "\(name) \(number)" : "\(name){\(labels.joined(separator: ","))} \(number)"
+    }
+
+    private func escape(_ value: String) -> String {
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+    }
+}

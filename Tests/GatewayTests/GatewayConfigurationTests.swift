@@ -1,0 +1,127 @@
+import Foundation
+import Gateway
+import TestSupport
+import Testing
+
+@Suite struct GatewayConfigurationTests {
+    @Test func readsTheSampleConfiguration() throws {
+        let configuration = try GatewayConfiguration.load(path: RepositoryPaths.fixture("gateway/sample-config.yaml"))
+        #expect(configuration.listeners.first?.port == 8443)
+        #expect(configuration.listeners.first?.tls?.certificate.hasSuffix("run/dev-cert.pem") == true)
+        guard case .sqlite(let store) = configuration.store else {
+            Issue.record("expected a SQLite store")
+            return
+        }
+        #expect(store.hasSuffix("run/outbox.sqlite"))
+        #expect(configuration.clients.first?.tokenHashes.first?.matches("dev-token-not-secret") == true)
+        #expect(configuration.clients.first?.maySubmit("scope-csv") == true)
+        #expect(configuration.destinations(forSourceFormat: "canonical") == ["local-drop"])
+        #expect(configuration.destination(named: "local-drop")?.retry.maxAttempts == 5)
+        #expect(configuration.destination(named: "local-drop")?.retry.maxDelaySeconds == 60)
+    }
+
+    @Test func namesTheFileLineAndKeyOfAnUnknownKey() throws {
+        let text = """
+            destinations:
+              - name: a
+                kind: file
+                directory: out
+                format: canonical
+                colour: blue
+            """
+        let error = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse(text, file: "g.yaml")
+        }
+        #expect(error.file == "g.yaml")
+        #expect(error.line == 6)
+        #expect(error.key == "destinations[0].colour")
+        #expect(error.description.hasPrefix("g.yaml:6: destinations[0].colour: unknown key"))
+    }
+
+    @Test func refusesAnInlineSecret() throws {
+        let text = """
+            destinations:
+              - name: partner
+                kind: http
+                url: https://127.0.0.1:9/records
+                format: canonical
+                auth:
+                  bearer: s3cr3t-token
+            """
+        let error = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse(text, file: "g.yaml")
+        }
+        #expect(error.key == "destinations[0].auth.bearer")
+        #expect(error.line == 7)
+        #expect(!error.description.contains("s3cr3t"))
+    }
+
+    @Test func refusesAnInlineClientToken() throws {
+        let text = """
+            clients:
+              - name: office
+                token: plain
+                formats: [canonical]
+            """
+        let error = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse(text, file: "g.yaml")
+        }
+        #expect(error.key == "clients[0].token")
+    }
+
+    @Test func refusesARouteToAnUnknownDestination() throws {
+        let text = """
+            routes:
+              - from: canonical
+                to: [nowhere]
+            """
+        let error = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse(text, file: "g.yaml")
+        }
+        #expect(error.key == "routes[0].to")
+        #expect(error.line == 2)
+    }
+
+    @Test func readsSecretsFromEnvironmentAndFiles() throws {
+        let folder = try TemporaryDirectory()
+        _ = try folder.write("password", "pass-from-file\n")
+        let text = """
+            destinations:
+              - name: partner
+                kind: http
+                url: https://127.0.0.1:9/records
+                format: canonical
+                auth:
+                  basic: {user: gateway, password: {file: password}}
+              - name: other
+                kind: http
+                url: https://127.0.0.1:9/records
+                format: canonical
+                auth:
+                  bearer: {env: PARTNER_TOKEN}
+            """
+        let configuration = try GatewayConfiguration.parse(text, file: folder.path("g.yaml"))
+        guard case .basic(let user, let password) = configuration.destinations[0].auth,
+            case .bearer(let token) = configuration.destinations[1].auth
+        else {
+            Issue.record("expected basic and bearer auth")
+            return
+        }
+        #expect(user == "gateway")
+        #expect(try password.read() == "pass-from-file")
+        #expect(try token.read(environment: ["PARTNER_TOKEN": "from-env"]) == "from-env")
+        #expect(throws: SecretError.empty("environment variable PARTNER_TOKEN")) { try token.read(environment: [:]) }
+    }
+
+    @Test func comparesTokenHashesOfBothAlgorithms() throws {
+        for algorithm in TokenHash.Algorithm.allCases {
+            let hash = TokenHash.of("correct horse", algorithm: algorithm)
+            let parsed = try #require(TokenHash(hash.text))
+            #expect(parsed.matches("correct horse"))
+            #expect(!parsed.matches("correct horsf"))
+            #expect(!parsed.matches(""))
+        }
+        #expect(TokenHash("sha256:abc") == nil)
+        #expect(TokenHash("md5:" + String(repeating: "0", count: 64)) == nil)
+    }
+}
