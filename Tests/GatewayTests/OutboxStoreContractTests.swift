@@ -1,17 +1,20 @@
 import Foundation
-import Gateway
 import TestSupport
 import Testing
 
-@Suite struct SQLiteOutboxStoreTests {
+@testable import Gateway
+
+/// The storage protocol's promises, held by every store: each test runs on SQLite and, when the test run has
+/// a server, on PostgreSQL.
+@Suite struct OutboxStoreContractTests {
     static func record(_ key: String, _ content: String) -> NewRecord {
         let payload = Array("{\"recordType\":\"person\",\"id\":\"\(key)\",\"sex\":\"\(content)\"}".utf8)
         return NewRecord(key: key, contentHash: content + "-" + key, payload: payload)
     }
 
-    @Test func storesABatchWithOneDeliveryPerDestination() throws {
-        let folder = try TemporaryDirectory()
-        let store = try SQLiteOutboxStore(path: folder.path("outbox.sqlite"))
+    @Test(arguments: StoreKind.underTest) func storesABatchWithOneDeliveryPerDestination(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
         let summary = try store.enqueue(
             NewBatch(
                 id: "b1", client: "office", sourceFormat: "canonical",
@@ -26,22 +29,24 @@ import Testing
         #expect(try store.batch("missing") == nil)
     }
 
-    @Test func survivesReopeningTheFile() throws {
-        let folder = try TemporaryDirectory()
+    @Test(arguments: StoreKind.underTest) func survivesReopening(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
         do {
-            let store = try SQLiteOutboxStore(path: folder.path("outbox.sqlite"))
+            let store = try outbox.open()
             _ = try store.enqueue(
                 NewBatch(
                     id: "b1", client: "c", sourceFormat: "canonical", records: [Self.record("p1", "x")],
                     destinations: ["a"]))
         }
-        let reopened = try SQLiteOutboxStore(path: folder.path("outbox.sqlite"))
+        let reopened = try outbox.open()
         #expect(try reopened.counts() == [DeliveryCount(destination: "a", state: .queued, count: 1)])
     }
 
-    @Test func aClaimIsALeaseThatAnotherWorkerTakesOverWhenItRunsOut() throws {
-        let folder = try TemporaryDirectory()
-        let store = try SQLiteOutboxStore(path: folder.path("outbox.sqlite"))
+    @Test(arguments: StoreKind.underTest) func aClaimIsALeaseThatAnotherWorkerTakesOverWhenItRunsOut(kind: StoreKind)
+        throws
+    {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
         _ = try store.enqueue(
             NewBatch(
                 id: "b1", client: "c", sourceFormat: "canonical", records: [Self.record("p1", "x")], destinations: ["a"]
@@ -55,9 +60,11 @@ import Testing
         #expect(second.first?.idempotencyKey == first.first?.idempotencyKey)
     }
 
-    @Test func anUnchangedRecordIsNotQueuedAgainForADestinationThatHasIt() throws {
-        let folder = try TemporaryDirectory()
-        let store = try SQLiteOutboxStore(path: folder.path("outbox.sqlite"))
+    @Test(arguments: StoreKind.underTest) func anUnchangedRecordIsNotQueuedAgainForADestinationThatHasIt(
+        kind: StoreKind
+    ) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
         _ = try store.enqueue(
             NewBatch(
                 id: "b1", client: "c", sourceFormat: "canonical", records: [Self.record("p1", "x")], destinations: ["a"]
@@ -81,9 +88,9 @@ import Testing
         #expect(try store.batch("b2")?.records.first?.deliveries.first?.unchanged == true)
     }
 
-    @Test func aDeadLetterIsReplayedWithItsAttemptsReset() throws {
-        let folder = try TemporaryDirectory()
-        let store = try SQLiteOutboxStore(path: folder.path("outbox.sqlite"))
+    @Test(arguments: StoreKind.underTest) func aDeadLetterIsReplayedWithItsAttemptsReset(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
         _ = try store.enqueue(
             NewBatch(
                 id: "b1", client: "c", sourceFormat: "canonical", records: [Self.record("p1", "x")], destinations: ["a"]
@@ -106,9 +113,9 @@ import Testing
         #expect(try store.claimDue(limit: 10, lease: 30, now: now + 2).map(\.attempt) == [1])
     }
 
-    @Test func aRetryWaitsForItsNextAttempt() throws {
-        let folder = try TemporaryDirectory()
-        let store = try SQLiteOutboxStore(path: folder.path("outbox.sqlite"))
+    @Test(arguments: StoreKind.underTest) func aRetryWaitsForItsNextAttempt(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
         _ = try store.enqueue(
             NewBatch(
                 id: "b1", client: "c", sourceFormat: "canonical", records: [Self.record("p1", "x")], destinations: ["a"]
@@ -121,5 +128,75 @@ import Testing
         #expect(try store.claimDue(limit: 10, lease: 30, now: now + 5).isEmpty)
         #expect(try store.batch("b1")?.records.first?.deliveries.first?.lastError == "HTTP 503")
         #expect(try store.claimDue(limit: 10, lease: 30, now: now + 10).map(\.attempt) == [2])
+    }
+
+    @Test(arguments: StoreKind.underTest) func theSchemaIsVersionedAndMigratedOnce(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        _ = try outbox.open()
+        _ = try outbox.open()
+        #expect(try outbox.appliedVersions() == OutboxMigrations.steps.map(\.version))
+    }
+
+    @Test(arguments: StoreKind.underTest) func aSchemaNewerThanTheGatewayIsRefused(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        _ = try outbox.open()
+        try outbox.execute(
+            "INSERT INTO schema_migrations (version, summary, applied_at) VALUES (999, 'from the future', 0)")
+        let error = try #require(throws: StoreError.self) { try outbox.open() }
+        #expect(error.description.contains("version 999, newer than this gateway knows"))
+    }
+
+    /// Workers claiming at once (several instances on PostgreSQL, several threads of one on SQLite) each
+    /// get deliveries no one else holds, and together they deliver every one exactly once.
+    @Test(arguments: StoreKind.underTest) func concurrentClaimsNeverShareADelivery(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let stores = try (0..<(kind == .postgres ? 3 : 1)).map { _ in try outbox.open() }
+        let records = (0..<600).map { Self.record("p\($0)", "x") }
+        for (index, chunk) in stride(from: 0, to: records.count, by: 200).enumerated() {
+            _ = try stores[0].enqueue(
+                NewBatch(
+                    id: "b\(index)", client: "c", sourceFormat: "canonical",
+                    records: Array(records[chunk..<chunk + 200]), destinations: ["a", "b"]))
+        }
+
+        let claims = ClaimLog()
+        DispatchQueue.concurrentPerform(iterations: 6) { worker in
+            let store = stores[worker % stores.count]
+            for _ in 0..<1000 {
+                let now = Date().timeIntervalSince1970
+                guard let claimed = try? store.claimDue(limit: 16, lease: 60, now: now), !claimed.isEmpty else {
+                    return
+                }
+                claims.add(claimed.map(\.id))
+                try? store.complete(
+                    claimed.map { DeliveryOutcome(delivery: $0, result: .delivered(remoteId: nil)) }, now: now)
+            }
+        }
+        let ids = claims.ids
+        #expect(ids.count == 1200)
+        #expect(Set(ids).count == ids.count)
+        #expect(
+            try stores[0].counts() == [
+                DeliveryCount(destination: "a", state: .delivered, count: 600),
+                DeliveryCount(destination: "b", state: .delivered, count: 600),
+            ])
+    }
+}
+
+/// Delivery ids claimed by several threads.
+final class ClaimLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed: [Int64] = []
+
+    func add(_ ids: [Int64]) {
+        lock.lock()
+        claimed += ids
+        lock.unlock()
+    }
+
+    var ids: [Int64] {
+        lock.lock()
+        defer { lock.unlock() }
+        return claimed
     }
 }
