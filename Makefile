@@ -13,16 +13,10 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS)
 
-# Until the daemon exists, `make run` converts and validates a fixture and prints the result.
+# The daemon with a development certificate, the SQLite outbox and a `file` destination (scripts/run-gateway):
+# it sends one fixture with curl and shows where it arrived, then serves until Ctrl-C.
 run: build
-	@echo "== primes-gateway formats"
-	@$(BIN) formats
-	@echo
-	@echo "== primes-gateway convert --from canonical --to canonical Fixtures/canonical/family-of-five.ndjson"
-	@$(BIN) convert --from canonical --to canonical Fixtures/canonical/family-of-five.ndjson
-	@echo
-	@echo "== primes-gateway validate --format canonical Fixtures/canonical/invalid-codes-and-dates.ndjson"
-	@$(BIN) validate --format canonical Fixtures/canonical/invalid-codes-and-dates.ndjson || true
+	@BIN=$(BIN) scripts/run-gateway
 
 lint: deps
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests Benchmarks

@@ -61,6 +61,8 @@ let package = Package(
             name: "SystemLibraryTests",
             dependencies: ["CLibXML2", "CCurl", "CMicroHTTPD", "CYAML", "CSQLite", "CPostgres", "CSodium"]
         ),
-        .testTarget(name: "EndToEndTests", dependencies: ["PrimesModel", "TestSupport"]),
+        .testTarget(
+            name: "EndToEndTests", dependencies: ["PrimesModel", "TestSupport", "HTTPServer", "HTTPClient"]
+        ),
     ]
 )

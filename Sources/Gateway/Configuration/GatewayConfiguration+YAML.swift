@@ -69,14 +69,19 @@ struct ConfigurationReader {
     }
 
     private func listener(_ node: YAMLNode, key: String) throws(ConfigurationError) -> GatewayConfiguration.Listener {
-        let fields = try mapping(node, key: key, allowed: ["host", "port", "tls"])
+        let fields = try mapping(node, key: key, allowed: ["host", "port", "tls", "maximumBodyBytes"])
+        var maximumBodyBytes = 16 << 20
+        if let limit = fields["maximumBodyBytes"] {
+            maximumBodyBytes = try integer(limit, key: key + ".maximumBodyBytes")
+            guard maximumBodyBytes > 0 else { throw fail(limit, key + ".maximumBodyBytes", "must be positive") }
+        }
         let host = try fields["host"].map { (node) throws(ConfigurationError) in try scalar(node, key: key + ".host") }
         let port = try integer(try required(fields["port"], in: node, key: key + ".port"), key: key + ".port")
         guard (0...65535).contains(port) else { throw fail(node, key + ".port", "must be between 0 and 65535") }
         guard let tlsNode = try required(fields["tls"], in: node, key: key + ".tls") as YAMLNode?,
             tlsNode.scalar != "off"
         else {
-            return .init(host: host ?? "127.0.0.1", port: UInt16(port), tls: nil)
+            return .init(host: host ?? "127.0.0.1", port: UInt16(port), tls: nil, maximumBodyBytes: maximumBodyBytes)
         }
         let tls = try mapping(
             tlsNode, key: key + ".tls",
@@ -99,7 +104,8 @@ struct ConfigurationReader {
                 requireClientCertificate: try tls["requireClientCertificate"].map {
                     (node) throws(ConfigurationError) in try boolean(node, key: key + ".tls.requireClientCertificate")
                 } ?? false
-            )
+            ),
+            maximumBodyBytes: maximumBodyBytes
         )
     }
 
@@ -107,7 +113,7 @@ struct ConfigurationReader {
         let fields = try mapping(
             node, key: key,
             allowed: [
-                "name", "tokenHashes", "certificateFingerprints", "formats", "requestsPerSecond", "token",
+                "name", "tokenHashes", "certificateFingerprints", "formats", "requestsPerSecond", "operator", "token",
             ])
         if let inline = fields["token"] {
             throw fail(inline, key + ".token", "tokens are never written in the configuration; give tokenHashes")
@@ -142,9 +148,12 @@ struct ConfigurationReader {
             }
             rate = value
         }
+        let isOperator = try fields["operator"].map { (node) throws(ConfigurationError) in
+            try boolean(node, key: key + ".operator")
+        }
         return .init(
             name: name, tokenHashes: hashes, certificateFingerprints: fingerprints, formats: formats,
-            requestsPerSecond: rate)
+            requestsPerSecond: rate, isOperator: isOperator ?? false)
     }
 
     private func destination(_ node: YAMLNode, key: String) throws(ConfigurationError)

@@ -53,11 +53,14 @@ extension GatewayConfiguration {
         public var host: String
         public var port: UInt16
         public var tls: TLS?
+        /// Larger bodies are answered 413 before any handler runs.
+        public var maximumBodyBytes: Int
 
-        public init(host: String, port: UInt16, tls: TLS?) {
+        public init(host: String, port: UInt16, tls: TLS?, maximumBodyBytes: Int = 16 << 20) {
             self.host = host
             self.port = port
             self.tls = tls
+            self.maximumBodyBytes = maximumBodyBytes
         }
     }
 
@@ -93,14 +96,18 @@ extension GatewayConfiguration {
         public var formats: [String]
         /// Requests per second before 429, averaged over a one-second bucket with a burst of the same size.
         public var requestsPerSecond: Double
+        /// Whether the client may read and replay dead letters (an operator's tool, not a partner's).
+        public var isOperator: Bool
 
         public init(
             name: String,
             tokenHashes: [TokenHash] = [],
             certificateFingerprints: [String] = [],
             formats: [String] = [],
-            requestsPerSecond: Double = 50
+            requestsPerSecond: Double = 50,
+            isOperator: Bool = false
         ) {
+            self.isOperator = isOperator
             self.name = name
             self.tokenHashes = tokenHashes
             self.certificateFingerprints = certificateFingerprints

@@ -16,12 +16,13 @@ public struct DestinationKinds: Sendable {
     }
 
     public static let builtIn = DestinationKinds([
+        "http": { destination, environment in try HTTPDestination.make(destination, environment: environment) },
         "file": { destination, environment in
             try FileDestination(
                 directory: destination.directory ?? ".",
                 encoder: PayloadEncoder(
                     formatName: destination.format, environment: environment, mapping: destination.mapping))
-        }
+        },
     ])
 
     /// Builds `destination`, or says why its kind is not known.

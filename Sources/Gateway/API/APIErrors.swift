@@ -1,0 +1,44 @@
+import Adapters
+import HTTPServer
+
+/// The JSON error list every API error answers with: `{"errors":[{"code","message"}], "rejected":[…]}`.
+struct APIErrorList: Encodable {
+    struct Entry: Encodable {
+        let code: String
+        let message: String
+    }
+
+    let errors: [Entry]
+    /// For 422 on a body whose records were all refused: each record's location and problems.
+    let rejected: [RecordRejection]?
+
+    static func response(_ status: Int, _ code: String, _ message: String, rejected: [RecordRejection]? = nil)
+        -> HTTPResponse
+    {
+        .json(status, APIErrorList(errors: [Entry(code: code, message: message)], rejected: rejected))
+    }
+}
+
+/// The body of a 202 answer to an ingest.
+struct IngestAnswer: Encodable {
+    let batch: String
+    let accepted: Int
+    let unchanged: Int
+    let rejected: [RecordRejection]
+}
+
+/// Media types compared by family: a body labelled `application/json` is accepted for an NDJSON format, but
+/// `text/plain` or a form is not (415).
+enum MediaType {
+    static func accepts(_ declared: String?, for format: RecordFormat) -> Bool {
+        guard let declared else { return false }
+        let base = declared.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        guard let base, !base.isEmpty else { return false }
+        return base == format.mediaType.lowercased() || family(base) == family(format.mediaType.lowercased())
+    }
+
+    private static func family(_ type: String) -> String {
+        for family in ["json", "xml", "csv"] where type.contains(family) { return family }
+        return type
+    }
+}

@@ -1,0 +1,285 @@
+import Adapters
+import Foundation
+import HTTPServer
+import PrimesLogging
+
+/// The HTTP API of `serve`: one handler for every request, turning each into a response and a log line.
+///
+/// No request ends in a 500 because of what it sent: unreadable bodies are 400, unknown formats 404, wrong
+/// media types 415, refused records 422. A store that cannot commit answers 503, so the client retries.
+public final class GatewayAPI: Sendable {
+    let runtime: GatewayRuntime
+    let authenticator: ClientAuthenticator
+    let limiter = RateLimiter()
+    let openAPIDocument: [UInt8]?
+
+    /// - Parameter openAPIPath: the OpenAPI document served at `/openapi.json`, read once now.
+    public init(runtime: GatewayRuntime, openAPIPath: String?) {
+        self.runtime = runtime
+        authenticator = ClientAuthenticator(clients: runtime.configuration.clients)
+        openAPIDocument = openAPIPath.flatMap { FileManager.default.contents(atPath: $0) }.map { Array($0) }
+    }
+
+    /// Handles one request; safe to call from the server's threads at once.
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let started = Date()
+        let requestId = "r-" + UUID().uuidString.lowercased().prefix(13)
+        var log = runtime.logger.with(["request.id": .safe(String(requestId)), "http.method": .safe(request.method)])
+        var (route, response) = route(request, log: &log)
+        response.headers.append((name: "X-Request-Id", value: String(requestId)))
+        let elapsed = Date().timeIntervalSince(started)
+        log.info(
+            "http.request",
+            ["http.route": .safe(route), "http.status": .count(response.status), "duration.ms": .milliseconds(elapsed)])
+        return response
+    }
+
+    private func route(_ request: HTTPRequest, log: inout Logger) -> (String, HTTPResponse) {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let get = request.method == "GET"
+        let post = request.method == "POST"
+        if get, let _ = Self.match(parts, "healthz") {
+            return ("/healthz", .json(200, ["status": "ok"]))
+        }
+        if get, let _ = Self.match(parts, "readyz") {
+            return ("/readyz", ready())
+        }
+        if get, let _ = Self.match(parts, "metrics") {
+            runtime.delivery.refreshQueueDepth()
+            return ("/metrics", .text(200, runtime.metrics.render(), contentType: "text/plain; version=0.0.4"))
+        }
+        if get, let _ = Self.match(parts, "openapi.json") {
+            guard let document = openAPIDocument else {
+                return (
+                    "/openapi.json", APIErrorList.response(404, "not_found", "the OpenAPI document is not installed")
+                )
+            }
+            let headers = [(name: "Content-Type", value: "application/json")]
+            return ("/openapi.json", HTTPResponse(status: 200, headers: headers, body: document))
+        }
+        if post, let captured = Self.match(parts, "v1", "records", nil) {
+            return (
+                "/v1/records/{format}",
+                authorised(request, log: &log) { client, log in
+                    ingest(request, format: captured[0], client: client, log: &log)
+                }
+            )
+        }
+        if post, let captured = Self.match(parts, "v1", "convert", nil, nil) {
+            return (
+                "/v1/convert/{from}/{to}",
+                authorised(request, log: &log) { client, _ in
+                    convert(request, from: captured[0], to: captured[1], client: client)
+                }
+            )
+        }
+        if get, let captured = Self.match(parts, "v1", "batches", nil) {
+            return (
+                "/v1/batches/{id}", authorised(request, log: &log) { client, _ in batch(captured[0], client: client) }
+            )
+        }
+        if get, let _ = Self.match(parts, "v1", "dead-letters") {
+            return ("/v1/dead-letters", authorised(request, log: &log) { client, _ in deadLetters(client: client) })
+        }
+        if post, let captured = Self.match(parts, "v1", "dead-letters", nil, "replay") {
+            return (
+                "/v1/dead-letters/{id}/replay",
+                authorised(request, log: &log) { client, log in replay(captured[0], client: client, log: log) }
+            )
+        }
+        return (
+            "unmatched", APIErrorList.response(404, "not_found", "no such endpoint: \(request.method) \(request.path)")
+        )
+    }
+
+    /// The path's variable parts when it matches `pattern` (nil marks a variable part), else nil.
+    private static func match(_ parts: [String], _ pattern: String?...) -> [String]? {
+        guard parts.count == pattern.count else { return nil }
+        var captured: [String] = []
+        for (part, expected) in zip(parts, pattern) {
+            if let expected {
+                guard part == expected else { return nil }
+            } else {
+                captured.append(part)
+            }
+        }
+        return captured
+    }
+
+    /// Runs `body` for a known client within its rate; 401 and 429 otherwise.
+    private func authorised(
+        _ request: HTTPRequest, log: inout Logger,
+        _ body: (GatewayConfiguration.Client, inout Logger) -> HTTPResponse
+    ) -> HTTPResponse {
+        guard let client = authenticator.client(for: request) else {
+            var response = APIErrorList.response(
+                401, "unauthorized", "a valid bearer token or client certificate is required")
+            response.headers.append((name: "WWW-Authenticate", value: "Bearer"))
+            return response
+        }
+        log = log.with(["client": .safe(client.name)])
+        guard limiter.allow(client.name, rate: client.requestsPerSecond) else {
+            var response = APIErrorList.response(
+                429, "rate_limited", "more than \(client.requestsPerSecond) requests a second")
+            response.headers.append((name: "Retry-After", value: "1"))
+            return response
+        }
+        return body(client, &log)
+    }
+
+    private func ready() -> HTTPResponse {
+        do {
+            _ = try runtime.store.counts()
+            return .json(200, ["status": "ready"])
+        } catch {
+            return APIErrorList.response(503, "store_unavailable", "the outbox store cannot be read")
+        }
+    }
+
+    // MARK: - Endpoints
+
+    private func ingest(
+        _ request: HTTPRequest, format name: String, client: GatewayConfiguration.Client, log: inout Logger
+    ) -> HTTPResponse {
+        let started = Date()
+        let response = ingestResponse(request, format: name, client: client, log: &log)
+        let label = runtime.environment.registry.format(named: name) == nil ? "unknown" : name
+        runtime.metrics.increment(
+            "primes_ingest_requests_total", [("format", label), ("status", String(response.status))])
+        runtime.metrics.observe(
+            "primes_ingest_seconds", [("format", label)], seconds: Date().timeIntervalSince(started))
+        return response
+    }
+
+    private func ingestResponse(
+        _ request: HTTPRequest, format name: String, client: GatewayConfiguration.Client, log: inout Logger
+    ) -> HTTPResponse {
+        guard let format = runtime.environment.registry.format(named: name), format.canRead else {
+            let readable = runtime.environment.registry.formats.filter(\.canRead).map(\.name)
+            return APIErrorList.response(
+                404, "unknown_format", "no readable format \"\(name)\" (readable: \(readable.joined(separator: ", ")))")
+        }
+        guard client.maySubmit(name) else {
+            return APIErrorList.response(403, "forbidden", "client \(client.name) may not submit \(name)")
+        }
+        guard MediaType.accepts(request.header("content-type"), for: format) else {
+            return APIErrorList.response(415, "unsupported_media_type", "\(name) is sent as \(format.mediaType)")
+        }
+        let batchId = Ingestor.newBatchId()
+        log = log.with(["batch.id": .safe(batchId)])
+        do {
+            let probe = try dryRun(request.body, format: format)
+            guard probe.accepted > 0 else {
+                let message = probe.rejected.isEmpty ? "the body holds no records" : "every record was refused"
+                return APIErrorList.response(422, "no_acceptable_records", message, rejected: probe.rejected)
+            }
+            let result = try runtime.ingestor.ingest(
+                MemoryInput(request.body, name: "body"), format: name, client: client.name, batchId: batchId)
+            runtime.metrics.increment(
+                "primes_ingest_records_total", [("outcome", "accepted")], by: Double(result.accepted))
+            runtime.metrics.increment(
+                "primes_ingest_records_total", [("outcome", "rejected")], by: Double(result.rejected.count))
+            log.info(
+                "ingest.stored",
+                ["records.accepted": .count(result.accepted), "records.rejected": .count(result.rejected.count)])
+            return .json(
+                202,
+                IngestAnswer(
+                    batch: result.batch, accepted: result.accepted, unchanged: result.unchanged,
+                    rejected: result.rejected))
+        } catch let error as InputError {
+            return APIErrorList.response(400, "unreadable_body", error.description)
+        } catch let error as StoreError {
+            log.error("ingest.store_failed", ["error": .safe(error.description)])
+            return APIErrorList.response(503, "store_unavailable", "the outbox could not store the batch; retry")
+        } catch {
+            return APIErrorList.response(422, "unprocessable", "the body cannot be processed as \(name)")
+        }
+    }
+
+    /// Reads and validates the body without storing, so that a body with no acceptable record stores nothing.
+    private func dryRun(_ body: [UInt8], format: RecordFormat) throws -> (accepted: Int, rejected: [RecordRejection]) {
+        guard let makeReader = format.makeReader else { return (0, []) }
+        var report = ConversionReport(from: format.name, to: "check")
+        try Conversion(validator: runtime.environment.validator).run(
+            reader: try makeReader(MemoryInput(body, name: "body"), runtime.environment.context()), writer: nil,
+            report: &report)
+        return (report.recordsOut, report.rejected)
+    }
+
+    private func convert(_ request: HTTPRequest, from: String, to: String, client: GatewayConfiguration.Client)
+        -> HTTPResponse
+    {
+        let registry = runtime.environment.registry
+        guard let source = registry.format(named: from), let makeReader = source.makeReader else {
+            return APIErrorList.response(404, "unknown_format", "no readable format \"\(from)\"")
+        }
+        guard let target = registry.format(named: to), let makeWriter = target.makeWriter else {
+            return APIErrorList.response(404, "unknown_format", "no writable format \"\(to)\"")
+        }
+        guard client.maySubmit(from) else {
+            return APIErrorList.response(403, "forbidden", "client \(client.name) may not submit \(from)")
+        }
+        guard MediaType.accepts(request.header("content-type"), for: source) else {
+            return APIErrorList.response(415, "unsupported_media_type", "\(from) is sent as \(source.mediaType)")
+        }
+        do {
+            let context = runtime.environment.context()
+            let output = MemoryOutput()
+            var report = ConversionReport(from: from, to: to)
+            try Conversion(validator: runtime.environment.validator).run(
+                reader: try makeReader(MemoryInput(request.body, name: "body"), context),
+                writer: try makeWriter(output, context), report: &report)
+            guard report.rejectedCount == 0 else {
+                return APIErrorList.response(
+                    422, "records_refused", "\(report.rejectedCount) records were refused", rejected: report.rejected)
+            }
+            return HTTPResponse(
+                status: 200, headers: [(name: "Content-Type", value: target.mediaType)], body: output.bytes)
+        } catch let error as InputError {
+            return APIErrorList.response(400, "unreadable_body", error.description)
+        } catch {
+            return APIErrorList.response(422, "unprocessable", "the body cannot be converted from \(from) to \(to)")
+        }
+    }
+
+    private func batch(_ id: String, client: GatewayConfiguration.Client) -> HTTPResponse {
+        do {
+            guard let status = try runtime.store.batch(id), status.client == client.name || client.isOperator else {
+                return APIErrorList.response(404, "not_found", "no batch \(id) for this client")
+            }
+            return .json(200, status)
+        } catch {
+            return APIErrorList.response(503, "store_unavailable", "the outbox store cannot be read")
+        }
+    }
+
+    private func deadLetters(client: GatewayConfiguration.Client) -> HTTPResponse {
+        guard client.isOperator else {
+            return APIErrorList.response(403, "forbidden", "client \(client.name) is not an operator")
+        }
+        do {
+            return .json(200, ["deadLetters": try runtime.store.deadLetters(limit: 1000)])
+        } catch {
+            return APIErrorList.response(503, "store_unavailable", "the outbox store cannot be read")
+        }
+    }
+
+    private func replay(_ id: String, client: GatewayConfiguration.Client, log: Logger) -> HTTPResponse {
+        guard client.isOperator else {
+            return APIErrorList.response(403, "forbidden", "client \(client.name) is not an operator")
+        }
+        guard let number = Int64(id) else {
+            return APIErrorList.response(404, "not_found", "no dead letter \(id)")
+        }
+        do {
+            guard try runtime.store.replay(deadLetter: number, now: Date().timeIntervalSince1970) else {
+                return APIErrorList.response(404, "not_found", "no dead letter \(id) waiting for a replay")
+            }
+            log.info("dead_letter.replayed", ["dead_letter.id": .safe(id)])
+            return .json(202, ["replayed": number])
+        } catch {
+            return APIErrorList.response(503, "store_unavailable", "the outbox store cannot be written")
+        }
+    }
+}

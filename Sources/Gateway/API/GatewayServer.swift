@@ -1,0 +1,50 @@
+import Foundation
+import HTTPServer
+
+/// The running daemon: one HTTP server per configured listener, and the delivery workers.
+public final class GatewayServer: Sendable {
+    public let runtime: GatewayRuntime
+    public let api: GatewayAPI
+    private let servers: [HTTPServer]
+
+    /// Starts listening on every listener and starts the delivery workers.
+    public init(runtime: GatewayRuntime, openAPIPath: String?) throws {
+        self.runtime = runtime
+        let api = GatewayAPI(runtime: runtime, openAPIPath: openAPIPath)
+        self.api = api
+        var servers: [HTTPServer] = []
+        for listener in runtime.configuration.listeners {
+            var configuration = HTTPServerConfiguration()
+            configuration.host = listener.host
+            configuration.port = listener.port
+            configuration.maximumBodyBytes = listener.maximumBodyBytes
+            configuration.tls = listener.tls.map {
+                TLSServerConfiguration(
+                    certificatePath: $0.certificate, privateKeyPath: $0.key, clientCAPath: $0.clientCA,
+                    requireClientCertificate: $0.requireClientCertificate)
+            }
+            let server = try HTTPServer(configuration: configuration) { request in api.handle(request) }
+            runtime.logger.notice(
+                "server.listening",
+                [
+                    "host": .safe(listener.host), "port": .safe(String(server.port)),
+                    "tls": .safe(listener.tls == nil ? "off" : "on"),
+                ])
+            servers.append(server)
+        }
+        self.servers = servers
+        runtime.delivery.start()
+    }
+
+    /// The bound ports, in listener order (useful when a listener asked for port 0).
+    public var ports: [UInt16] {
+        servers.map(\.port)
+    }
+
+    /// Stops accepting requests, lets requests in progress finish, then stops the workers.
+    public func stop() {
+        servers.forEach { $0.stop() }
+        runtime.delivery.stop()
+        runtime.logger.notice("server.stopped")
+    }
+}
