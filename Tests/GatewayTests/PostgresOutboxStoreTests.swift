@@ -46,7 +46,7 @@ import Testing
     }
 }
 
-@Suite(.enabled(if: TestPostgres.isEnabled, TestPostgres.skipReason))
+@Suite(.enabled(if: TestPostgres.isEnabled, Comment(rawValue: TestPostgres.skipReason)))
 struct PostgresOutboxStoreTests {
     static func enqueue(_ count: Int, into store: any OutboxStore, batch: String = "b1") throws {
         _ = try store.enqueue(
