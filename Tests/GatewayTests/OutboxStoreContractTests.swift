@@ -130,6 +130,33 @@ import Testing
         #expect(try store.claimDue(limit: 10, lease: 30, now: now + 10).map(\.attempt) == [2])
     }
 
+    @Test(arguments: StoreKind.underTest) func keysAndRemoteIdsWithQuotesAndBackslashesRoundTrip(kind: StoreKind) throws
+    {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
+        let keys = ["p\"1", "p\\2", "p,{3}", "NULL"]
+        _ = try store.enqueue(
+            NewBatch(
+                id: "b1", client: "c", sourceFormat: "canonical", records: keys.map { Self.record($0, "x") },
+                destinations: ["a", "b\"quoted"]))
+        let now = Date().timeIntervalSince1970
+        let claimed = try store.claimDue(limit: 100, lease: 30, now: now)
+        #expect(claimed.count == 8)
+        try store.complete(
+            claimed.map { DeliveryOutcome(delivery: $0, result: .delivered(remoteId: "r:" + ($0.recordKey ?? ""))) },
+            now: now)
+
+        _ = try store.enqueue(
+            NewBatch(
+                id: "b2", client: "c", sourceFormat: "canonical", records: keys.map { Self.record($0, "y") },
+                destinations: ["a", "b\"quoted"]))
+        let again = try store.claimDue(limit: 100, lease: 30, now: now + 1)
+        #expect(again.count == 8)
+        #expect(again.allSatisfy { $0.remoteId == "r:" + ($0.recordKey ?? "-") })
+        #expect(again.allSatisfy { $0.heldContentHash == "x-" + ($0.recordKey ?? "-") })
+        #expect(Set(again.map(\.destination)) == ["a", "b\"quoted"])
+    }
+
     @Test(arguments: StoreKind.underTest) func theSchemaIsVersionedAndMigratedOnce(kind: StoreKind) throws {
         let outbox = try OutboxUnderTest(kind)
         _ = try outbox.open()

@@ -158,15 +158,60 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
 
     public func complete(_ outcomes: [DeliveryOutcome], now: Double) throws {
         guard !outcomes.isEmpty else { return }
-        // Crosswalk rows are locked in one order by every instance, so two batches of outcomes touching the
-        // same subjects wait for each other instead of deadlocking.
-        let ordered = outcomes.sorted {
-            ($0.delivery.destination, $0.delivery.recordKey ?? "", $0.delivery.id)
-                < ($1.delivery.destination, $1.delivery.recordKey ?? "", $1.delivery.id)
+        var delivered: [(claim: ClaimedDelivery, remoteId: String?)] = []
+        var others: [DeliveryOutcome] = []
+        for outcome in outcomes {
+            if case .delivered(let remoteId) = outcome.result {
+                delivered.append((outcome.delivery, remoteId))
+            } else {
+                others.append(outcome)
+            }
         }
         try withTransaction { connection in
-            for outcome in ordered { try record(outcome, now: now, on: connection) }
+            try recordDelivered(delivered, now: now, on: connection)
+            for outcome in others { try record(outcome, now: now, on: connection) }
         }
+    }
+
+    /// Records every successful delivery of a round in one statement, the common case: the deliveries whose
+    /// claim is still current are marked delivered, and the crosswalk learns what each destination now holds.
+    ///
+    /// Two deliveries of one subject in the same round leave the later one's content in the crosswalk.
+    /// Crosswalk rows are written in (destination, key) order by every instance, so two rounds touching the
+    /// same subjects wait for each other instead of deadlocking.
+    private func recordDelivered(
+        _ delivered: [(claim: ClaimedDelivery, remoteId: String?)], now: Double, on connection: PostgresConnection
+    ) throws {
+        guard !delivered.isEmpty else { return }
+        try connection.query(
+            """
+            WITH outcome AS (
+                SELECT * FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[])
+                    AS o(id, attempt, destination, record_key, remote_id, content_hash)),
+            done AS (
+                UPDATE deliveries SET state = 'delivered', last_error = NULL, lease_until = 0
+                FROM outcome WHERE deliveries.id = outcome.id AND deliveries.state = 'delivering'
+                    AND deliveries.attempts = outcome.attempt
+                RETURNING deliveries.id)
+            INSERT INTO crosswalk (destination, record_key, remote_id, content_hash, updated_at)
+            SELECT DISTINCT ON (outcome.destination, outcome.record_key) outcome.destination, outcome.record_key,
+                outcome.remote_id, outcome.content_hash, $7
+            FROM outcome JOIN done ON done.id = outcome.id
+            WHERE outcome.record_key IS NOT NULL
+            ORDER BY outcome.destination, outcome.record_key, outcome.id DESC
+            ON CONFLICT (destination, record_key) DO UPDATE SET
+                remote_id = COALESCE(excluded.remote_id, crosswalk.remote_id),
+                content_hash = excluded.content_hash, updated_at = excluded.updated_at
+            """,
+            [
+                .text(PostgresArray.text(delivered.map { String($0.claim.id) })),
+                .text(PostgresArray.text(delivered.map { String($0.claim.attempt) })),
+                .text(PostgresArray.text(delivered.map(\.claim.destination))),
+                .text(PostgresArray.text(delivered.map(\.claim.recordKey))),
+                .text(PostgresArray.text(delivered.map(\.remoteId))),
+                .text(PostgresArray.text(delivered.map(\.claim.contentHash))),
+                .real(now),
+            ])
     }
 
     /// Records one outcome if its claim is still current; a stale one changes nothing.
@@ -176,18 +221,7 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
         let current: [SQLValue] = [.integer(delivery.id), .integer(Int64(delivery.attempt))]
         switch outcome.result {
         case .delivered(let remoteId):
-            let changed = try connection.update(
-                "UPDATE deliveries SET state = 'delivered', last_error = NULL, lease_until = 0 " + claim, current)
-            guard changed == 1, let key = delivery.recordKey else { return }
-            try connection.query(
-                "INSERT INTO crosswalk (destination, record_key, remote_id, content_hash, updated_at) "
-                    + "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (destination, record_key) DO UPDATE SET "
-                    + "remote_id = COALESCE(excluded.remote_id, crosswalk.remote_id), "
-                    + "content_hash = excluded.content_hash, updated_at = excluded.updated_at",
-                [
-                    .text(delivery.destination), .text(key), remoteId.map(SQLValue.text) ?? .null,
-                    .text(delivery.contentHash), .real(now),
-                ])
+            try recordDelivered([(delivery, remoteId)], now: now, on: connection)
         case .retry(let reason, let nextAttempt):
             try connection.update(
                 "UPDATE deliveries SET state = 'failed', last_error = $3, next_attempt_at = $4, lease_until = 0 "
@@ -294,10 +328,12 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
 
 /// PostgreSQL array literals for `unnest`, in text format.
 enum PostgresArray {
-    /// `{"a","b"}`, each element quoted, with its backslashes and double quotes escaped.
-    static func text(_ elements: [String]) -> String {
+    /// `{"a","b",NULL}`, each element quoted, with its backslashes and double quotes escaped; nil is NULL.
+    static func text(_ elements: [String?]) -> String {
         let quoted = elements.map { element in
-            "\"" + element.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            guard let element else { return "NULL" }
+            return "\""
+                + element.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
                 + "\""
         }
         return "{" + quoted.joined(separator: ",") + "}"
