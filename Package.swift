@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "primes-gateway", targets: ["primes-gateway"]),
+        .executable(name: "primes-gateway-hello", targets: ["primes-gateway-hello"]),
         .library(name: "PrimesModel", targets: ["PrimesModel"]),
         .library(name: "Adapters", targets: ["Adapters"]),
         .library(name: "Gateway", targets: ["Gateway"]),
@@ -46,6 +47,9 @@ let package = Package(
             dependencies: ["Gateway", "Adapters", "PrimesModel", "PrimesLogging", "CommandLineSupport"]
         ),
 
+        // A bare libmicrohttpd server, the baseline of Benchmarks/bench-gateway.sh.
+        .executableTarget(name: "primes-gateway-hello", dependencies: ["HTTPServer"]),
+
         .target(
             name: "TestSupport",
             dependencies: ["PrimesModel", "Adapters", "HTTPServer", "HTTPClient"],
@@ -53,7 +57,10 @@ let package = Package(
         ),
         .testTarget(name: "PrimesModelTests", dependencies: ["PrimesModel", "TestSupport"]),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "PrimesModel", "TestSupport"]),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Adapters", "PrimesModel", "TestSupport"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: ["Gateway", "Adapters", "PrimesModel", "PrimesLogging", "HTTPServer", "TestSupport"]
+        ),
         .testTarget(name: "PrimesLoggingTests", dependencies: ["PrimesLogging"]),
         .testTarget(name: "CommandLineSupportTests", dependencies: ["CommandLineSupport"]),
         .testTarget(name: "HTTPTransportTests", dependencies: ["HTTPClient", "HTTPServer", "TestSupport"]),

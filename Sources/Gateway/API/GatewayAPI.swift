@@ -168,13 +168,12 @@ public final class GatewayAPI: Sendable {
         let batchId = Ingestor.newBatchId()
         log = log.with(["batch.id": .safe(batchId)])
         do {
-            let probe = try dryRun(request.body, format: format)
-            guard probe.accepted > 0 else {
-                let message = probe.rejected.isEmpty ? "the body holds no records" : "every record was refused"
-                return APIErrorList.response(422, "no_acceptable_records", message, rejected: probe.rejected)
-            }
             let result = try runtime.ingestor.ingest(
                 MemoryInput(request.body, name: "body"), format: name, client: client.name, batchId: batchId)
+            guard result.accepted > 0 else {
+                let message = result.rejected.isEmpty ? "the body holds no records" : "every record was refused"
+                return APIErrorList.response(422, "no_acceptable_records", message, rejected: result.rejected)
+            }
             runtime.metrics.increment(
                 "primes_ingest_records_total", [("outcome", "accepted")], by: Double(result.accepted))
             runtime.metrics.increment(
@@ -195,16 +194,6 @@ public final class GatewayAPI: Sendable {
         } catch {
             return APIErrorList.response(422, "unprocessable", "the body cannot be processed as \(name)")
         }
-    }
-
-    /// Reads and validates the body without storing, so that a body with no acceptable record stores nothing.
-    private func dryRun(_ body: [UInt8], format: RecordFormat) throws -> (accepted: Int, rejected: [RecordRejection]) {
-        guard let makeReader = format.makeReader else { return (0, []) }
-        var report = ConversionReport(from: format.name, to: "check")
-        try Conversion(validator: runtime.environment.validator).run(
-            reader: try makeReader(MemoryInput(body, name: "body"), runtime.environment.context()), writer: nil,
-            report: &report)
-        return (report.recordsOut, report.rejected)
     }
 
     private func convert(_ request: HTTPRequest, from: String, to: String, client: GatewayConfiguration.Client)

@@ -69,7 +69,12 @@ struct ConfigurationReader {
     }
 
     private func listener(_ node: YAMLNode, key: String) throws(ConfigurationError) -> GatewayConfiguration.Listener {
-        let fields = try mapping(node, key: key, allowed: ["host", "port", "tls", "maximumBodyBytes"])
+        let fields = try mapping(node, key: key, allowed: ["host", "port", "tls", "maximumBodyBytes", "threads"])
+        var threads = 8
+        if let count = fields["threads"] {
+            threads = try integer(count, key: key + ".threads")
+            guard (1...256).contains(threads) else { throw fail(count, key + ".threads", "must be between 1 and 256") }
+        }
         var maximumBodyBytes = 16 << 20
         if let limit = fields["maximumBodyBytes"] {
             maximumBodyBytes = try integer(limit, key: key + ".maximumBodyBytes")
@@ -81,7 +86,9 @@ struct ConfigurationReader {
         guard let tlsNode = try required(fields["tls"], in: node, key: key + ".tls") as YAMLNode?,
             tlsNode.scalar != "off"
         else {
-            return .init(host: host ?? "127.0.0.1", port: UInt16(port), tls: nil, maximumBodyBytes: maximumBodyBytes)
+            return .init(
+                host: host ?? "127.0.0.1", port: UInt16(port), tls: nil, maximumBodyBytes: maximumBodyBytes,
+                threads: threads)
         }
         let tls = try mapping(
             tlsNode, key: key + ".tls",
@@ -105,7 +112,8 @@ struct ConfigurationReader {
                     (node) throws(ConfigurationError) in try boolean(node, key: key + ".tls.requireClientCertificate")
                 } ?? false
             ),
-            maximumBodyBytes: maximumBodyBytes
+            maximumBodyBytes: maximumBodyBytes,
+            threads: threads
         )
     }
 

@@ -55,12 +55,15 @@ extension GatewayConfiguration {
         public var tls: TLS?
         /// Larger bodies are answered 413 before any handler runs.
         public var maximumBodyBytes: Int
+        /// Threads serving requests; concurrent ingests share one commit, so more threads mean fewer fsyncs.
+        public var threads: Int
 
-        public init(host: String, port: UInt16, tls: TLS?, maximumBodyBytes: Int = 16 << 20) {
+        public init(host: String, port: UInt16, tls: TLS?, maximumBodyBytes: Int = 16 << 20, threads: Int = 8) {
             self.host = host
             self.port = port
             self.tls = tls
             self.maximumBodyBytes = maximumBodyBytes
+            self.threads = threads
         }
     }
 

@@ -23,7 +23,8 @@ public struct Ingestor: Sendable {
         public var unchanged: Int
     }
 
-    /// Ingests every record of `source`. The batch is committed to disk before this returns.
+    /// Ingests every record of `source`. The batch is committed to disk before this returns; when no
+    /// record is acceptable nothing is stored and the result's `batch` is empty.
     ///
     /// - Parameters:
     ///   - destinations: the destinations to deliver to; nil uses the configuration's routes for the format.
@@ -48,6 +49,10 @@ public struct Ingestor: Sendable {
             records.append(NewRecord(key: item.record.key, contentHash: sha256Hex(payload), payload: payload))
         }
 
+        // A body with no acceptable record stores nothing: there is no batch to follow.
+        guard !records.isEmpty else {
+            return Result(batch: "", accepted: 0, rejected: report.rejected, unchanged: 0)
+        }
         let routed = destinations ?? configuration.destinations(forSourceFormat: name)
         let summary = try store.enqueue(
             NewBatch(

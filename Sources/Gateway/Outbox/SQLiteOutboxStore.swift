@@ -12,6 +12,9 @@ import Foundation
 public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
     private let connection: SQLiteConnection
     private let lock = NSLock()
+    private let commits = NSCondition()
+    private var waiting: [PendingBatch] = []
+    private var committing = false
 
     public init(path: String) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -28,44 +31,75 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
     }
 
     public func enqueue(_ batch: NewBatch) throws -> BatchSummary {
-        try locked {
-            try connection.transaction {
-                let now = Date().timeIntervalSince1970
+        let mine = PendingBatch(batch)
+        commits.lock()
+        defer { commits.unlock() }
+        waiting.append(mine)
+        // Group commit: the first waiter commits every batch queued meanwhile in one transaction, so that
+        // concurrent requests share one fsync; the others wait for its answer.
+        while mine.result == nil {
+            if committing {
+                commits.wait()
+                continue
+            }
+            committing = true
+            let group = waiting
+            waiting = []
+            commits.unlock()
+            let results = commit(group.map(\.batch))
+            commits.lock()
+            for (pending, result) in zip(group, results) { pending.result = result }
+            committing = false
+            commits.broadcast()
+        }
+        guard let result = mine.result else { throw StoreError(operation: "enqueue", message: "no result") }
+        return try result.get()
+    }
+
+    /// Commits `batches` in one transaction; when that fails, each in its own, so one bad batch fails alone.
+    private func commit(_ batches: [NewBatch]) -> [Result<BatchSummary, any Error>] {
+        let together = Result { try locked { try connection.transaction { try batches.map(insert) } } }
+        if case .success(let summaries) = together { return summaries.map { .success($0) } }
+        if batches.count == 1, case .failure(let error) = together { return [.failure(error)] }
+        return batches.map { batch in Result { try locked { try connection.transaction { try insert(batch) } } } }
+    }
+
+    /// Inserts one batch inside the caller's transaction.
+    private func insert(_ batch: NewBatch) throws -> BatchSummary {
+        let now = Date().timeIntervalSince1970
+        try connection.query(
+            "INSERT INTO batches (id, client, source_format, received_at, accepted, rejected) "
+                + "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            [
+                .text(batch.id), .text(batch.client), .text(batch.sourceFormat), .real(now),
+                .integer(Int64(batch.records.count)), .integer(Int64(batch.rejectedCount)),
+            ])
+        var unchanged = 0
+        for (position, record) in batch.records.enumerated() {
+            try connection.query(
+                "INSERT INTO records (batch_id, position, record_key, content_hash, payload) "
+                    + "VALUES (?1, ?2, ?3, ?4, ?5)",
+                [
+                    .text(batch.id), .integer(Int64(position)), record.key.map(SQLValue.text) ?? .null,
+                    .text(record.contentHash), .blob(record.payload),
+                ])
+            let recordId = connection.lastInsertedRow
+            for destination in batch.destinations {
+                let held = try record.key.map { key in try heldHash(destination: destination, key: key) }
+                let isUnchanged = held == record.contentHash
+                if isUnchanged { unchanged += 1 }
                 try connection.query(
-                    "INSERT INTO batches (id, client, source_format, received_at, accepted, rejected) "
-                        + "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, "
+                        + "lease_until, idempotency_key, unchanged) VALUES (?1, ?2, ?3, 0, ?4, 0, ?5, ?6)",
                     [
-                        .text(batch.id), .text(batch.client), .text(batch.sourceFormat), .real(now),
-                        .integer(Int64(batch.records.count)), .integer(Int64(batch.rejectedCount)),
+                        .integer(recordId), .text(destination),
+                        .text(isUnchanged ? DeliveryState.delivered.rawValue : DeliveryState.queued.rawValue),
+                        .real(now), .text(Self.idempotencyKey(destination: destination, record: record)),
+                        .integer(isUnchanged ? 1 : 0),
                     ])
-                var unchanged = 0
-                for (position, record) in batch.records.enumerated() {
-                    try connection.query(
-                        "INSERT INTO records (batch_id, position, record_key, content_hash, payload) "
-                            + "VALUES (?1, ?2, ?3, ?4, ?5)",
-                        [
-                            .text(batch.id), .integer(Int64(position)), record.key.map(SQLValue.text) ?? .null,
-                            .text(record.contentHash), .blob(record.payload),
-                        ])
-                    let recordId = connection.lastInsertedRow
-                    for destination in batch.destinations {
-                        let held = try record.key.map { key in try heldHash(destination: destination, key: key) }
-                        let isUnchanged = held == record.contentHash
-                        if isUnchanged { unchanged += 1 }
-                        try connection.query(
-                            "INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, "
-                                + "lease_until, idempotency_key, unchanged) VALUES (?1, ?2, ?3, 0, ?4, 0, ?5, ?6)",
-                            [
-                                .integer(recordId), .text(destination),
-                                .text(isUnchanged ? DeliveryState.delivered.rawValue : DeliveryState.queued.rawValue),
-                                .real(now), .text(Self.idempotencyKey(destination: destination, record: record)),
-                                .integer(isUnchanged ? 1 : 0),
-                            ])
-                    }
-                }
-                return BatchSummary(batch: batch.id, accepted: batch.records.count, unchanged: unchanged)
             }
         }
+        return BatchSummary(batch: batch.id, accepted: batch.records.count, unchanged: unchanged)
     }
 
     /// Stable for a record's content and destination, so that a partner can drop a repeat after a crash.
@@ -240,6 +274,16 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
                 return DeliveryCount(destination: destination, state: state, count: Int(row[2].integer ?? 0))
             }
         }
+    }
+}
+
+/// A batch waiting for the group commit, and then its outcome.
+private final class PendingBatch {
+    let batch: NewBatch
+    var result: Result<BatchSummary, any Error>?
+
+    init(_ batch: NewBatch) {
+        self.batch = batch
     }
 }
 
