@@ -52,7 +52,7 @@ with open(path, "w") as out:
             "birthDate": {"value": "1990", "precision": "year", "estimated": True}, "nationalities": ["SSD"]}) + "\n")
 PY
 
-# config PORT STORE SINKPORT LEASE: one instance's configuration
+# config PORT STORE SINKPORT LEASE CLAIM: one instance's configuration
 config() {
     cat >"$WORK/gateway-$1.yaml" <<YAML
 listeners:
@@ -68,7 +68,7 @@ destinations:
     format: canonical
     agreement: agreement.yaml
 routes: [{from: canonical, to: [sink]}]
-delivery: {workers: 4, claimSize: 128, pollSeconds: 0.05, leaseSeconds: $4}
+delivery: {workers: 4, claimSize: $5, pollSeconds: 0.05, leaseSeconds: $4}
 YAML
 }
 
@@ -106,7 +106,7 @@ run() {
     local instances=() ports=() i
     for i in $(seq 1 "$count"); do
         local port=$((18500 + i))
-        config "$port" "$1" "$SINK_PORT" 60
+        config "$port" "$1" "$SINK_PORT" 60 128
         (cd "$WORK" && exec "$BIN" serve --config "gateway-$port.yaml" 2>"$WORK/gateway-$port.log") &
         instances+=($!)
         pids+=($!)
@@ -151,25 +151,28 @@ for n in 1 2 3; do
 done
 
 # The crash case: a sink that counts each Idempotency-Key, three instances, one killed -9 midway.
-echo "  kill -9 of one of three instances while delivering $RECORDS records (lease 5 s):"
+echo "  kill -9 of one of three instances while delivering $RECORDS records (claims of 32, lease 10 s):"
 python3 - "$WORK" 18491 >"$WORK/sink.log" 2>&1 <<'PY' &
 import http.server, ssl, sys, threading
 folder, port = sys.argv[1], int(sys.argv[2])
 seen, lock = {}, threading.Lock()
 class Sink(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    def answer(self, body):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
     def do_POST(self):
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        key = self.headers.get("Idempotency-Key", "")
         with lock:
+            key = self.headers.get("Idempotency-Key", "")
             seen[key] = seen.get(key, 0) + 1
-            with open(f"{folder}/sink-counts.txt", "w") as out:
-                out.write(f"{len(seen)} {sum(seen.values()) - len(seen)}\n")
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
+        self.answer(b"{}")
     def do_GET(self):
-        self.do_POST()
+        with lock:
+            counts = f"{len(seen)} {sum(seen.values()) - len(seen)}\n"
+        self.answer(counts.encode())
     def log_message(self, *args):
         pass
 server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Sink)
@@ -180,11 +183,10 @@ server.serve_forever()
 PY
 pids+=($!)
 wait_for https://127.0.0.1:18491/
-rm -f "$WORK/sink-counts.txt"
 psql_do "CREATE DATABASE bench_crash"
 crash=()
 for i in 1 2 3; do
-    config $((18510 + i)) "$PGURL/bench_crash" 18491 5
+    config $((18510 + i)) "$PGURL/bench_crash" 18491 10 32
     (cd "$WORK" && exec "$BIN" serve --config "gateway-$((18510 + i)).yaml" 2>"$WORK/crash-$i.log") &
     crash+=($!)
     pids+=($!)
@@ -192,7 +194,7 @@ for i in 1 2 3; do
 done
 curl -sk -o /dev/null -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/x-ndjson" \
     --data-binary @"$WORK/batch.ndjson" https://127.0.0.1:18511/v1/records/canonical
-sink_counts() { cat "$WORK/sink-counts.txt" 2>/dev/null || echo "0 0"; }
+sink_counts() { curl -sk https://127.0.0.1:18491/ || echo "0 0"; }
 for _ in $(seq 1 3000); do
     read -r distinct _ <<<"$(sink_counts)"
     [ "$distinct" -ge $((RECORDS / 4)) ] && break
@@ -210,7 +212,7 @@ sleep 1
 read -r distinct repeats <<<"$(sink_counts)"
 printf '    killed at %d distinct keys; after %.1f s the sink holds %d of %d (lost %d), %d repeated keys\n' \
     "$at_kill" "$(echo "$(date +%s.%N) - $start" | bc -l)" "$distinct" "$RECORDS" "$((RECORDS - distinct))" "$repeats"
-printf '    (a repeat is a delivery the killed instance sent but had not recorded: at most 4 workers x 128)\n'
+printf '    (a repeat is a delivery the killed instance sent but had not recorded: at most 4 workers x 32)\n'
 printf '    deliveries in the database: %s\n' \
     "$("$PGBIN/psql" -X -At "$PGURL/bench_crash" -c "SELECT string_agg(state || ' ' || n, ', ') FROM
         (SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state) s")"

@@ -35,9 +35,10 @@ final class PostgresConnection {
         PQfinish(handle)
     }
 
-    /// False once the server went away; the store then drops the connection and opens a new one.
+    /// False once the server went away, or when a transaction was left open (its rollback failed): the
+    /// store then drops the connection rather than hand the next caller someone else's transaction.
     var isHealthy: Bool {
-        PQstatus(handle) == CONNECTION_OK
+        PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
     }
 
     /// Runs SQL that returns no rows, possibly several statements separated by semicolons, without parameters.
