@@ -122,16 +122,24 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
 
     public func claimDue(limit: Int, lease: Double, now: Double) throws -> [ClaimedDelivery] {
         // One statement, so one short transaction: the locks of SKIP LOCKED are held only while it runs,
-        // and from then on the `delivering` state and its lease keep other instances away.
+        // and from then on the `delivering` state and its lease keep other instances away. Expired leases and
+        // waiting deliveries are looked up apart, each along its own partial index in claim order, because
+        // one query with OR makes the planner read and sort every due row on each claim. Expired claims go
+        // first: they have waited longest.
         let rows = try withConnection { connection in
             try connection.query(
                 """
-                WITH due AS (
-                    SELECT id FROM deliveries
-                    WHERE (state IN ('queued', 'failed') AND next_attempt_at <= $1)
-                        OR (state = 'delivering' AND lease_until < $1)
-                    ORDER BY next_attempt_at, id LIMIT $2
-                    FOR UPDATE SKIP LOCKED),
+                WITH expired AS (
+                    SELECT id, 0 AS rank, lease_until AS since FROM deliveries
+                    WHERE state = 'delivering' AND lease_until < $1
+                    ORDER BY lease_until LIMIT $2 FOR UPDATE SKIP LOCKED),
+                waiting AS (
+                    SELECT id, 1 AS rank, next_attempt_at AS since FROM deliveries
+                    WHERE state IN ('queued', 'failed') AND next_attempt_at <= $1
+                    ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED),
+                due AS (
+                    SELECT id FROM (SELECT * FROM expired UNION ALL SELECT * FROM waiting) candidates
+                    ORDER BY rank, since, id LIMIT $2),
                 claimed AS (
                     UPDATE deliveries SET state = 'delivering', attempts = deliveries.attempts + 1, lease_until = $3
                     FROM due WHERE deliveries.id = due.id
