@@ -29,7 +29,7 @@ config() {
     [ "$2" = yes ] && routes="[{from: canonical, to: [sink]}]"
     cat >"$WORK/gateway-$1.yaml" <<YAML
 listeners:
-  - {host: 127.0.0.1, port: $1, tls: {certificate: cert.pem, key: key.pem}}
+  - {host: 127.0.0.1, port: $1, threads: 32, tls: {certificate: cert.pem, key: key.pem}}
 store: sqlite:outbox-$1.sqlite
 clients:
   - {name: bench, tokenHashes: ["$HASH"], formats: [canonical], requestsPerSecond: 1000000}

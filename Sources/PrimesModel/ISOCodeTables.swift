@@ -46,15 +46,14 @@ public enum ISOCodeTables {
         return try CodeList(name: name, version: version, source: file, entries: entries)
     }
 
-    /// The installed `iso-codes` version, from dpkg's status file, so that reports say which edition was used.
+    /// The installed `iso-codes` version, from the package's pkg-config file, so that reports say which
+    /// edition of the tables was used.
     private static func packageVersion() -> String? {
-        guard let status = try? String(contentsOfFile: "/var/lib/dpkg/status", encoding: .utf8),
-            let start = status.range(of: "Package: iso-codes\n")
-        else { return nil }
-        for line in status[start.upperBound...].split(separator: "\n").prefix(20) where line.hasPrefix("Version: ") {
-            return String(line.dropFirst("Version: ".count))
+        guard let text = try? String(contentsOfFile: "/usr/share/pkgconfig/iso-codes.pc", encoding: .utf8) else {
+            return nil
         }
-        return nil
+        let line = text.split(separator: "\n").first { $0.hasPrefix("Version: ") }
+        return line.map { String($0.dropFirst("Version: ".count)) }
     }
 }
 

@@ -68,7 +68,57 @@ struct CanonicalFormatTests {
         }
         #expect(rejection.location.line == 2)
         #expect(rejection.issues.first?.rule == "not valid JSON")
-        #expect(rejection.description.hasSuffix("invalid-not-json.ndjson:2: record: not valid JSON"))
+        #expect(rejection.description.hasSuffix("invalid-not-json.ndjson:2: id: not valid JSON"))
+    }
+
+    @Test(
+        "the fast decoder agrees with the model's Decodable conformance on every fixture line",
+        arguments: validFixtures + ["invalid-codes-and-dates", "invalid-not-json"]
+    )
+    func decodersAgree(fixture: String) throws {
+        let text = try String(contentsOfFile: RepositoryPaths.fixture("canonical/\(fixture).ndjson"), encoding: .utf8)
+        for line in text.split(separator: "\n") {
+            let bytes = Array(line.utf8)
+            let foundation = try? JSONDecoder().decode(CanonicalRecord.self, from: Data(bytes))
+            let fast = try? bytes.withUnsafeBytes { try CanonicalJSONDecoding.decode($0) }
+            #expect(fast == foundation, "\(fixture): decoders disagree")
+        }
+    }
+
+    @Test(
+        "the fast decoder names the field and rule of each shape error",
+        arguments: [
+            (#"{"recordType":"person","id":"X-1","shoeSize":41}"#, "shoeSize", "unknown field"),
+            (#"{"recordType":"person","name":{"given":7}}"#, "name.given", "must be text"),
+            (
+                #"{"recordType":"person","birthDate":{"value":"2001-02-30"}}"#, "birthDate.value",
+                "day does not exist in that month"
+            ),
+            (
+                #"{"recordType":"person","identifiers":[{"scheme":"a","value":"b"},{"scheme":"c"}]}"#,
+                "identifiers[1].value", "required field is missing"
+            ),
+            (#"{"recordType":"group","size":2}"#, "id", "required field is missing"),
+            (#"{"id":"X-1"}"#, "recordType", "required field is missing"),
+            (#"{"recordType":"person","version":1.5}"#, "version", "must be a whole number"),
+            (#"{"recordType":"person","sex":"f\u00e9"} trailing"#, "record", "not valid JSON"),
+        ])
+    func fastDecoderErrors(line: String, field: String, rule: String) {
+        #expect(throws: JSONScanError(field: field, rule: rule)) {
+            try Array(line.utf8).withUnsafeBytes { try CanonicalJSONDecoding.decode($0) }
+        }
+    }
+
+    @Test("escapes, surrogate pairs and null decode as JSON says")
+    func escapesAndNull() throws {
+        let line = #"{"recordType":"person","id":"X-1","name":{"given":"a\"b\\c\n\u00e9\ud83d\ude00","middle":null}}"#
+        let record = try Array(line.utf8).withUnsafeBytes { try CanonicalJSONDecoding.decode($0) }
+        guard case .person(let person) = record else {
+            Issue.record("expected a person")
+            return
+        }
+        #expect(person.name?.given == "a\"b\\c\né😀")
+        #expect(person.name?.middle == nil)
     }
 
     @Test("blank lines are skipped and line numbers stay true")

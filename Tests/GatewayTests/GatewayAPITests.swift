@@ -13,8 +13,11 @@ import Testing
         let operatorClient = GatewayConfiguration.Client(
             name: "operator", tokenHashes: [TokenHash.of("operator-token", algorithm: .blake2b)], formats: [],
             isOperator: true)
+        let partner = GatewayConfiguration.Client(
+            name: "partner", certificateFingerprints: [String(repeating: "ab", count: 32)], formats: ["canonical"])
         let configuration = GatewayConfiguration(
-            file: "test", store: .sqlite(path: folder.path("outbox.sqlite")), clients: [office, operatorClient])
+            file: "test", store: .sqlite(path: folder.path("outbox.sqlite")),
+            clients: [office, operatorClient, partner])
         let runtime = try GatewayRuntime(
             configuration: configuration, environment: TestEnvironment.adapters,
             logger: Logger(label: "test", style: .json, sink: log))
@@ -115,6 +118,26 @@ import Testing
         #expect(text.contains("\"event\":\"ingest.stored\""))
         #expect(text.contains("\"batch.id\":\"b-"))
         for personal in ["Amani", "TST-000000101", "1984-05-17", "+254700000101"] { #expect(!text.contains(personal)) }
+    }
+}
+
+extension GatewayAPITests {
+    @Test func aClientCertificateFingerprintIdentifiesAClient() throws {
+        let folder = try TemporaryDirectory()
+        let api = try Self.api(folder)
+        let body = try Self.fixture("canonical/stateless-person.ndjson")
+        let known = HTTPRequest(
+            method: "POST", path: "/v1/records/canonical", headers: ["Content-Type": "application/x-ndjson"],
+            body: body,
+            clientCertificate: ClientCertificate(
+                subject: "CN=partner", sha256Fingerprint: String(repeating: "ab", count: 32)))
+        #expect(api.handle(known).status == 202)
+        let unknown = HTTPRequest(
+            method: "POST", path: "/v1/records/canonical", headers: ["Content-Type": "application/x-ndjson"],
+            body: body,
+            clientCertificate: ClientCertificate(
+                subject: "CN=other", sha256Fingerprint: String(repeating: "cd", count: 32)))
+        #expect(api.handle(unknown).status == 401)
     }
 }
 

@@ -1,4 +1,3 @@
-import Foundation
 import PrimesModel
 
 /// The canonical model as NDJSON: one person or registration group per line, as `schema/` documents.
@@ -15,7 +14,6 @@ public enum CanonicalFormat {
 /// Reads canonical NDJSON line by line; memory holds one line whatever the input's size.
 public final class CanonicalReader: RecordReader {
     private let lines: LineReader
-    private let decoder = JSONDecoder()
 
     public init(source: any ByteSource, maximumLineLength: Int = 16 * 1024 * 1024) {
         lines = LineReader(source: source, maximumLineLength: maximumLineLength)
@@ -23,10 +21,9 @@ public final class CanonicalReader: RecordReader {
 
     public func next() throws -> ReadItem? {
         while true {
-            let decoded: Result<CanonicalRecord, Error>?? = try lines.nextLine { bytes in
+            let decoded: Result<CanonicalRecord, JSONScanError>?? = try lines.nextLine { bytes in
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .none }
-                let data = Data(bytes)
-                return .some(Result { try self.decoder.decode(CanonicalRecord.self, from: data) })
+                return .some(Result { () throws(JSONScanError) in try CanonicalJSONDecoding.decode(bytes) })
             }
             guard let decoded else { return nil }
             guard let result = decoded else { continue }
@@ -35,12 +32,13 @@ public final class CanonicalReader: RecordReader {
             case .success(let record):
                 return .record(SourceRecord(record: Normalizer.normalized(record), location: location))
             case .failure(let error):
-                return .rejected(RecordRejection(location: location, issues: [Self.issue(for: error)]))
+                return .rejected(RecordRejection(location: location, issues: [error.issue]))
             }
         }
     }
 
-    /// Turns a decoding error into the field and rule it broke, without quoting the value.
+    /// Turns an error of the model's `Decodable` conformance into the field and rule it broke, without
+    /// quoting the value. Adapters that build canonical records through `JSONValue` use it.
     public static func issue(for error: any Error) -> FieldIssue {
         guard let error = error as? DecodingError else { return FieldIssue(field: "record", rule: "\(error)") }
         switch error {
@@ -50,7 +48,9 @@ public final class CanonicalReader: RecordReader {
             return FieldIssue(field: context.codingPath.fieldPath.orRecord, rule: "must be \(Self.jsonType(type))")
         case .valueNotFound(let type, let context):
             return FieldIssue(
-                field: context.codingPath.fieldPath.orRecord, rule: "must be \(Self.jsonType(type)), not null")
+                field: context.codingPath.fieldPath.orRecord,
+                rule: "must be \(Self.jsonType(type)), not null"
+            )
         case .dataCorrupted(let context):
             // Foundation reports malformed JSON as corrupted data at the top level.
             if context.codingPath.isEmpty { return FieldIssue(field: "record", rule: "not valid JSON") }

@@ -70,17 +70,42 @@ public struct DataSharingAgreement: Sendable, Equatable {
     /// The record with only the agreed fields. Throws when what remains is not a valid record (an agreement
     /// that keeps half of a structure the model requires whole).
     public func apply(to record: CanonicalRecord) throws -> CanonicalRecord {
-        let full = try JSONValue(encoding: record)
-        var kept = JSONValue.object(["recordType": .string(record.recordType.rawValue)])
+        try apply(toJSON: try JSONValue(encoding: record))
+    }
+
+    /// The same, from a record's JSON form, as the outbox stores it: one decoding fewer per delivery.
+    public func apply(toJSON full: JSONValue) throws -> CanonicalRecord {
+        guard case .object(let object) = full, let recordType = object["recordType"] else {
+            throw AgreementError.incompleteRecord(
+                agreement: name, issue: FieldIssue(field: "recordType", rule: "required field is missing"))
+        }
+        var kept = JSONValue.object(["recordType": recordType])
         for field in fields {
             guard let value = field.value(in: full) else { continue }
             try field.set(value, in: &kept)
         }
-        do {
-            return try kept.decode(as: CanonicalRecord.self)
-        } catch {
-            throw AgreementError.incompleteRecord(agreement: name, issue: CanonicalReader.issue(for: error))
+        let decoded = kept.jsonBytes.withUnsafeBytes { raw in
+            Result { () throws(JSONScanError) in try CanonicalJSONDecoding.decode(raw) }
         }
+        switch decoded {
+        case .success(let record): return record
+        case .failure(let error):
+            throw AgreementError.incompleteRecord(
+                agreement: name, issue: FieldIssue(field: error.field, rule: error.rule))
+        }
+    }
+
+    /// Parses a stored canonical record into its JSON form, with the canonical reader's scanner.
+    public static func json(of payload: [UInt8]) throws(JSONScanError) -> JSONValue {
+        let parsed = payload.withUnsafeBytes { raw in
+            Result { () throws(JSONScanError) -> JSONValue in
+                var scanner = JSONScanner(raw)
+                let value = try scanner.readValue()
+                try scanner.expectEnd()
+                return value
+            }
+        }
+        return try parsed.get()
     }
 }
 

@@ -33,7 +33,6 @@ public final class DeliveryService: @unchecked Sendable {
     private let targets: [String: Target]
     private let settings: GatewayConfiguration.DeliverySettings
     private let logger: Logger
-    private let decoder = JSONDecoder()
 
     private let lock = NSLock()
     private var stopping = false
@@ -90,7 +89,7 @@ public final class DeliveryService: @unchecked Sendable {
         }
         let record: CanonicalRecord
         do {
-            record = try agreement.apply(to: try decoder.decode(CanonicalRecord.self, from: Data(claim.payload)))
+            record = try agreement.apply(toJSON: try DataSharingAgreement.json(of: claim.payload))
         } catch {
             return dead(claim, "cannot prepare the record", ["\(error)"], log)
         }

@@ -37,15 +37,15 @@ public struct Ingestor: Sendable {
         let format = try environment.registry.reader(named: name)
         guard let makeReader = format.makeReader else { throw FormatLookupError.cannotRead(name, readable: []) }
         let reader = try makeReader(source, environment.context())
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = CanonicalJSONEncoding()
 
         // The whole request is held in memory: bodies are bounded by the server's size limit, and a file
         // given to `push` is read whole (very large files should be split).
         var records: [NewRecord] = []
         var report = ConversionReport(from: name, to: "outbox")
         try Conversion(validator: environment.validator).run(reader: reader, writer: nil, report: &report) { item in
-            let payload = Array(try encoder.encode(item.record))
+            encoder.encode(item.record)
+            let payload = encoder.bytes
             records.append(NewRecord(key: item.record.key, contentHash: sha256Hex(payload), payload: payload))
         }
 

@@ -117,15 +117,22 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
     public func claimDue(limit: Int, lease: Double, now: Double) throws -> [ClaimedDelivery] {
         try locked {
             try connection.transaction {
-                let rows = try connection.query(
-                    "SELECT d.id, d.destination, r.record_key, r.content_hash, r.payload, d.attempts, "
-                        + "d.idempotency_key, c.remote_id, c.content_hash FROM deliveries d "
-                        + "JOIN records r ON r.id = d.record_id "
-                        + "LEFT JOIN crosswalk c ON c.destination = d.destination AND c.record_key = r.record_key "
-                        + "WHERE (d.state IN ('queued', 'failed') AND d.next_attempt_at <= ?1) "
-                        + "OR (d.state = 'delivering' AND d.lease_until < ?1) "
-                        + "ORDER BY d.next_attempt_at, d.id LIMIT ?2",
-                    [.real(now), .integer(Int64(limit))])
+                // One query per state, each walking the (state, time) index in order and stopping at the
+                // limit: a single query with OR would sort every due delivery on every claim.
+                var rows: [[SQLValue]] = []
+                for (state, column) in [
+                    ("delivering", "lease_until"), ("failed", "next_attempt_at"), ("queued", "next_attempt_at"),
+                ]
+                where rows.count < limit {
+                    let wanted = state == "delivering" ? "d.lease_until < ?1" : "d.next_attempt_at <= ?1"
+                    rows += try connection.query(
+                        "SELECT d.id, d.destination, r.record_key, r.content_hash, r.payload, d.attempts, "
+                            + "d.idempotency_key, c.remote_id, c.content_hash FROM deliveries d "
+                            + "JOIN records r ON r.id = d.record_id "
+                            + "LEFT JOIN crosswalk c ON c.destination = d.destination AND c.record_key = r.record_key "
+                            + "WHERE d.state = '\(state)' AND \(wanted) ORDER BY d.\(column) LIMIT ?2",
+                        [.real(now), .integer(Int64(limit - rows.count))])
+                }
                 var claimed: [ClaimedDelivery] = []
                 for row in rows {
                     guard let id = row[0].integer, let destination = row[1].text, let hash = row[3].text,
@@ -307,6 +314,7 @@ enum OutboxSchema {
             idempotency_key TEXT NOT NULL, unchanged INTEGER NOT NULL)
         """,
         "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at)",
+        "CREATE INDEX IF NOT EXISTS deliveries_leased ON deliveries (state, lease_until)",
         "CREATE INDEX IF NOT EXISTS deliveries_by_record ON deliveries (record_id)",
         """
         CREATE TABLE IF NOT EXISTS crosswalk (destination TEXT NOT NULL, record_key TEXT NOT NULL, remote_id TEXT,
