@@ -19,8 +19,8 @@ enum OutboxMigrations {
             version: 1, summary: "batches, records, deliveries, crosswalk, dead letters",
             sqlite: OutboxSchema.statements, postgres: postgresTables),
         Step(
-            version: 2, summary: "partial indexes for claiming due and expired deliveries",
-            sqlite: claimIndexes, postgres: claimIndexes),
+            version: 2, summary: "a partial index of waiting deliveries in claim order (PostgreSQL)",
+            sqlite: [], postgres: waitingIndex),
     ]
 
     static var latestVersion: Int {
@@ -66,6 +66,7 @@ enum OutboxMigrations {
             unchanged INTEGER NOT NULL)
         """,
         "CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (state, next_attempt_at)",
+        "CREATE INDEX IF NOT EXISTS deliveries_leased ON deliveries (state, lease_until)",
         "CREATE INDEX IF NOT EXISTS deliveries_by_record ON deliveries (record_id)",
         """
         CREATE TABLE IF NOT EXISTS crosswalk (destination TEXT NOT NULL, record_key TEXT NOT NULL, remote_id TEXT,
@@ -79,12 +80,14 @@ enum OutboxMigrations {
         """,
     ]
 
-    /// Version 2: delivered rows pile up and the claim only wants the waiting and the leased ones, so the
-    /// claim reads two small partial indexes instead of the whole `(state, next_attempt_at)` index.
-    private static let claimIndexes = [
+    /// Version 2: the PostgreSQL claim takes queued and failed deliveries together, in `next_attempt_at, id`
+    /// order, which the `(state, next_attempt_at)` index cannot give for two states at once; this index
+    /// does, and it holds only waiting rows, not the delivered ones that pile up. SQLite claims one state at
+    /// a time along `deliveries_due` and needs nothing more: the step is recorded there with no statement,
+    /// so that both stores count the same versions.
+    private static let waitingIndex = [
         "CREATE INDEX IF NOT EXISTS deliveries_waiting ON deliveries (next_attempt_at, id) "
-            + "WHERE state IN ('queued', 'failed')",
-        "CREATE INDEX IF NOT EXISTS deliveries_leased ON deliveries (lease_until) WHERE state = 'delivering'",
+            + "WHERE state IN ('queued', 'failed')"
     ]
 }
 
