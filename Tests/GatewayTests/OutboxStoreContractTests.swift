@@ -157,6 +157,29 @@ import Testing
         #expect(Set(again.map(\.destination)) == ["a", "b\"quoted"])
     }
 
+    @Test(arguments: StoreKind.underTest) func aLargeBatchKeepsItsOrderAndItsIdempotencyKeys(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
+        let records = (0..<2500).map { Self.record("p\($0)", "x") }
+        let summary = try store.enqueue(
+            NewBatch(id: "b1", client: "c", sourceFormat: "canonical", records: records, destinations: ["a", "b"]))
+        #expect(summary.accepted == 2500)
+        let status = try #require(try store.batch("b1"))
+        #expect(status.records.map(\.position) == Array(0..<2500))
+        #expect(status.records.allSatisfy { $0.deliveries.map(\.destination) == ["a", "b"] })
+
+        let claimed = try store.claimDue(limit: 10_000, lease: 30, now: Date().timeIntervalSince1970)
+        #expect(claimed.count == 5000)
+        let byKey = Dictionary(uniqueKeysWithValues: records.map { ($0.key ?? "", $0) })
+        let mismatched = claimed.filter { claim in
+            guard let record = byKey[claim.recordKey ?? ""] else { return true }
+            return claim.idempotencyKey
+                != SQLiteOutboxStore.idempotencyKey(destination: claim.destination, record: record)
+                || claim.payload != record.payload
+        }
+        #expect(mismatched.isEmpty)
+    }
+
     @Test(arguments: StoreKind.underTest) func theSchemaIsVersionedAndMigratedOnce(kind: StoreKind) throws {
         let outbox = try OutboxUnderTest(kind)
         _ = try outbox.open()

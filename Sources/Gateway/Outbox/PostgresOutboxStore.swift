@@ -13,6 +13,8 @@ import Foundation
 /// not queue behind one another; a connection the server dropped is replaced on its next use.
 public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
     private let location: PostgresLocation
+    /// Records inserted per statement by `enqueue`; bounds the size of one statement's parameters.
+    private static let recordsPerStatement = 1000
     private let password: String?
     private let available = NSCondition()
     private var idle: [PostgresConnection] = []
@@ -88,31 +90,50 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
                 ])
             let destinations = SQLValue.text(PostgresArray.text(batch.destinations))
             var unchanged = 0
-            for (position, record) in batch.records.enumerated() {
-                let keys = batch.destinations.map {
-                    SQLiteOutboxStore.idempotencyKey(destination: $0, record: record)
+            for start in stride(from: 0, to: batch.records.count, by: Self.recordsPerStatement) {
+                let chunk = batch.records[start..<min(start + Self.recordsPerStatement, batch.records.count)]
+                let payloads = try chunk.enumerated().map { (offset, record) throws(StoreError) -> String in
+                    // Canonical payloads are JSON, so UTF-8 text; anything else is refused, never mangled.
+                    guard let text = String(bytes: record.payload, encoding: .utf8) else {
+                        throw StoreError(operation: "enqueue", message: "record #\(start + offset) is not UTF-8 text")
+                    }
+                    return text
                 }
-                // One round trip per record: the record, then a delivery per destination, marked delivered
-                // when the crosswalk says the destination already holds this very content.
+                // Keys by record, then by destination in the batch's order: `(position - start) * count + n`.
+                let keys = chunk.flatMap { record in
+                    batch.destinations.map { SQLiteOutboxStore.idempotencyKey(destination: $0, record: record) }
+                }
+                // A statement per chunk of records rather than per record: a round trip to the server costs
+                // more than the rows. Each record gets a delivery per destination, marked delivered when the
+                // crosswalk says the destination already holds this very content.
                 let rows = try connection.query(
                     """
                     WITH record AS (
                         INSERT INTO records (batch_id, position, record_key, content_hash, payload)
-                        VALUES ($1, $2, $3, $4, $5) RETURNING id)
+                        SELECT $1, input.position, input.record_key, input.content_hash,
+                            convert_to(input.payload, 'UTF8')
+                        FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])
+                            AS input(position, record_key, content_hash, payload)
+                        ORDER BY input.position
+                        RETURNING id, position, record_key, content_hash)
                     INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, lease_until,
                         idempotency_key, unchanged)
                     SELECT record.id, target.destination,
                         CASE WHEN held.content_hash IS NULL THEN 'queued' ELSE 'delivered' END, 0, $6, 0,
-                        target.idempotency_key, CASE WHEN held.content_hash IS NULL THEN 0 ELSE 1 END
-                    FROM record CROSS JOIN unnest($7::text[], $8::text[]) AS target(destination, idempotency_key)
+                        ($8::text[])[((record.position - $9) * $10 + target.n)::int],
+                        CASE WHEN held.content_hash IS NULL THEN 0 ELSE 1 END
+                    FROM record CROSS JOIN unnest($7::text[]) WITH ORDINALITY AS target(destination, n)
                     LEFT JOIN crosswalk held ON held.destination = target.destination
-                        AND held.record_key = $3 AND held.content_hash = $4
+                        AND held.record_key = record.record_key AND held.content_hash = record.content_hash
+                    ORDER BY record.position, target.n
                     RETURNING unchanged
                     """,
                     [
-                        .text(batch.id), .integer(Int64(position)), record.key.map(SQLValue.text) ?? .null,
-                        .text(record.contentHash), .blob(record.payload), .real(now), destinations,
-                        .text(PostgresArray.text(keys)),
+                        .text(batch.id), .text(PostgresArray.text(chunk.indices.map { String($0) })),
+                        .text(PostgresArray.text(chunk.map(\.key))),
+                        .text(PostgresArray.text(chunk.map(\.contentHash))), .text(PostgresArray.text(payloads)),
+                        .real(now), destinations, .text(PostgresArray.text(keys)), .integer(Int64(start)),
+                        .integer(Int64(batch.destinations.count)),
                     ])
                 unchanged += rows.filter { $0.first?.integer == 1 }.count
             }
