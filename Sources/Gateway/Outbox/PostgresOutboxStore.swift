@@ -29,7 +29,11 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
     ///   - environment: where `password_env` is looked up.
     public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
         location = try PostgresLocation(url: url)
-        password = try location.password?.read(environment: environment)
+        do {
+            password = try location.password?.read(environment: environment)
+        } catch {
+            throw StoreError(operation: "store password", message: error.description)
+        }
         try withConnection { connection in try connection.migrateOutbox() }
     }
 
