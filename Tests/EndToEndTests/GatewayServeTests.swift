@@ -12,7 +12,7 @@ import Testing
     /// A folder with a configuration routing canonical records to `sinkURL` under a small agreement.
     static func configuration(
         sinkURL: String, in folder: TemporaryDirectory, maxAttempts: Int = 6, requestsPerSecond: Int = 1000,
-        maximumBodyBytes: Int = 1 << 20
+        maximumBodyBytes: Int = 1 << 20, store: String = "sqlite:outbox.sqlite"
     ) throws -> String {
         let certificates = try TestCertificates.shared()
         let agreement = try folder.write(
@@ -26,7 +26,7 @@ import Testing
                 port: 0
                 maximumBodyBytes: \(maximumBodyBytes)
                 tls: {certificate: \(certificates.serverCertificate), key: \(certificates.serverKey)}
-            store: sqlite:outbox.sqlite
+            store: \(store)
             clients:
               - name: office
                 tokenHashes: [\(hash(token))]
