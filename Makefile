@@ -30,7 +30,7 @@ test: lint
 	$(SWIFT) build $(SWIFT_BUILD_FLAGS) --build-tests
 	@url=$$(scripts/test-postgres start) && \
 	status=0 && \
-	PRIMES_TEST_POSTGRES_URL="$$url" $(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build --parallel --num-workers 2 || status=$$?; \
+	PRIMES_TEST_POSTGRES_URL="$$url" PRIMES_TEST_REQUIRE_POSTGRES=1 $(SWIFT) test $(SWIFT_BUILD_FLAGS) --skip-build --parallel --num-workers 2 || status=$$?; \
 	scripts/test-postgres stop; \
 	exit $$status
 

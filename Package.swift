@@ -56,7 +56,10 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "PrimesModelTests", dependencies: ["PrimesModel", "TestSupport"]),
-        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "PrimesModel", "TestSupport", "CLibXML2"]),
+        .testTarget(
+            name: "AdaptersTests",
+            dependencies: ["Adapters", "PrimesModel", "TestSupport", "CLibXML2", "HTTPClient"]
+        ),
         .testTarget(
             name: "GatewayTests",
             dependencies: ["Gateway", "Adapters", "PrimesModel", "PrimesLogging", "HTTPServer", "TestSupport"]
@@ -69,7 +72,8 @@ let package = Package(
             dependencies: ["CLibXML2", "CCurl", "CMicroHTTPD", "CYAML", "CSQLite", "CPostgres", "CSodium"]
         ),
         .testTarget(
-            name: "EndToEndTests", dependencies: ["PrimesModel", "TestSupport", "HTTPServer", "HTTPClient"]
+            name: "EndToEndTests",
+            dependencies: ["PrimesModel", "TestSupport", "HTTPServer", "HTTPClient"]
         ),
     ]
 )

@@ -52,12 +52,11 @@ public final class GatewayRuntime: Sendable {
         ingestor = Ingestor(environment: environment, store: store, configuration: configuration)
     }
 
-    /// The store a location names; only SQLite exists so far.
+    /// The store a location names, its schema migrated to the latest version.
     public static func openStore(_ location: GatewayConfiguration.StoreLocation) throws -> any OutboxStore {
         switch location {
         case .sqlite(let path): return try SQLiteOutboxStore(path: path)
-        case .postgres:
-            throw StoreError(operation: "open", message: "the PostgreSQL store is not built yet; use sqlite:PATH")
+        case .postgres(let url): return try PostgresOutboxStore(url: url)
         }
     }
 }

@@ -20,8 +20,8 @@ extension CommandLine {
 
     /// Every verb, in the order `--help` lists them.
     static let verbs: [Verb] = [
-        FormatsCommand.verb, ConvertCommand.verb, ValidateCommand.verb, ServeCommand.verb, PushCommand.verb,
-        OutboxCommand.verb, SyncCommand.verb, PullCommand.verb,
+        FormatsCommand.verb, ConvertCommand.verb, ValidateCommand.verb, PullCommand.verb, ServeCommand.verb,
+        PushCommand.verb, OutboxCommand.verb, SyncCommand.verb,
     ]
 
     /// Dispatches to a verb; errors thrown by a verb are printed once here, never deep inside.

@@ -195,9 +195,10 @@ struct ConfigurationReader {
         if let auth = fields["auth"] { destination.auth = try self.auth(auth, key: key + ".auth") }
         if let retry = fields["retry"] { destination.retry = try self.retry(retry, key: key + ".retry") }
         switch kind {
-        case "http":
+        case "http", "primero":
             guard let url = destination.url, url.hasPrefix("https://") || url.hasPrefix("http://") else {
-                throw fail(node, key + ".url", "an http destination needs an http(s):// url")
+                throw fail(
+                    node, key + ".url", "a\(kind == "http" ? "n" : "") \(kind) destination needs an http(s):// url")
             }
         case "file":
             guard destination.directory != nil else {

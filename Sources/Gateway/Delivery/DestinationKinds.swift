@@ -1,4 +1,5 @@
 import Adapters
+import HTTPClient
 
 /// How each destination `kind` of the configuration is built: the table the partner clients plug into.
 ///
@@ -17,6 +18,7 @@ public struct DestinationKinds: Sendable {
 
     public static let builtIn = DestinationKinds([
         "http": { destination, environment in try HTTPDestination.make(destination, environment: environment) },
+        "primero": { destination, environment in try makePrimero(destination, environment: environment) },
         "file": { destination, environment in
             try FileDestination(
                 directory: destination.directory ?? ".",
@@ -24,6 +26,30 @@ public struct DestinationKinds: Sendable {
                     formatName: destination.format, environment: environment, mapping: destination.mapping))
         },
     ])
+
+    /// A Primero instance: idempotent case creation and updates through `PrimeroClient`, with Basic (native
+    /// accounts) or Bearer (SSO) credentials and the instance's mapping file, if it has one.
+    static func makePrimero(
+        _ destination: GatewayConfiguration.Destination,
+        environment: AdapterEnvironment
+    ) throws -> any RecordDestination {
+        let authorization: HTTPAuthorization
+        switch destination.auth {
+        case .basic(let user, let password): authorization = .basic(user: user, password: try password.read())
+        case .bearer(let token): authorization = .bearer(try token.read())
+        case .clientCertificate, nil: throw DestinationKindError.primeroNeedsCredentials(destination: destination.name)
+        }
+        guard let url = destination.url else {
+            throw DestinationKindError.missingURL(destination: destination.name)
+        }
+        return try PrimeroClient(
+            baseURL: url,
+            authorization: authorization,
+            caCertificatePath: destination.caCertificate,
+            mapping: destination.mapping,
+            environment: environment
+        )
+    }
 
     /// Builds `destination`, or says why its kind is not known.
     public func make(_ destination: GatewayConfiguration.Destination, environment: AdapterEnvironment) throws
@@ -39,11 +65,17 @@ public struct DestinationKinds: Sendable {
 
 public enum DestinationKindError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknown(String, destination: String, known: [String])
+    case primeroNeedsCredentials(destination: String)
+    case missingURL(destination: String)
 
     public var description: String {
         switch self {
         case .unknown(let kind, let destination, let known):
             "destination \(destination): unknown kind \"\(kind)\" (known: \(known.joined(separator: ", ")))"
+        case .primeroNeedsCredentials(let destination):
+            "destination \(destination): a Primero destination needs auth.basic (native account) or auth.bearer (SSO)"
+        case .missingURL(let destination):
+            "destination \(destination): url is required"
         }
     }
 }

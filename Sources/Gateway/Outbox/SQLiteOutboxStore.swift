@@ -21,8 +21,7 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
-        try connection.execute(OutboxSchema.statements.joined(separator: ";\n"))
-        try connection.execute(SourceSchema.statements.joined(separator: ";\n"))
+        try connection.migrateOutbox()
     }
 
     func locked<T>(_ body: () throws -> T) throws -> T {

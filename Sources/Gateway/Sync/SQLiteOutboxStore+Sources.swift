@@ -130,8 +130,13 @@ extension SQLiteOutboxStore: SourceStore {
     }
 }
 
-/// The tables of the sources' cursors. Portable between SQLite and PostgreSQL, like the outbox's.
+/// The tables of the sources' cursors, step 3 of `OutboxMigrations`. Only the SQLite store reads and writes
+/// them so far; PostgreSQL gets the tables so that a later `SourceStore` conformance needs no new step.
 enum SourceSchema {
+    static var postgresStatements: [String] {
+        statements.map { $0.replacingOccurrences(of: " REAL", with: " DOUBLE PRECISION") }
+    }
+
     static let statements = [
         """
         CREATE TABLE IF NOT EXISTS source_state (source TEXT PRIMARY KEY, last_poll_at REAL, last_error TEXT,
