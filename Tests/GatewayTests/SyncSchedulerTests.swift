@@ -84,5 +84,13 @@ import Testing
         let never = try #require(sources.last?["status"] as? [String: Any])
         #expect(never["lastPollAt"] == nil)
         #expect(never["recordsPulled"] as? Int == 0)
+
+        // A poll of a source without a reader fails, and the metrics count both polls.
+        #expect(throws: SyncError.self) { try SourcePoller(runtime: runtime).poll("ping-kenya") }
+        let metrics = runtime.metrics.render()
+        #expect(metrics.contains("primes_source_polls_total{source=\"scope-drop\",result=\"ok\"} 1"))
+        #expect(metrics.contains("primes_source_polls_total{source=\"ping-kenya\",result=\"failed\"} 1"))
+        #expect(metrics.contains("primes_source_records_total{source=\"scope-drop\",outcome=\"enqueued\"} 14"))
+        #expect(metrics.contains("primes_source_poll_seconds_count{source=\"scope-drop\"} 1"))
     }
 }

@@ -33,6 +33,9 @@ public final class GatewayMetrics: @unchecked Sendable {
         describe("primes_retries_total", "counter", "Deliveries scheduled for another attempt.")
         describe("primes_dead_letters_total", "counter", "Deliveries that became dead letters.")
         describe("primes_queue_depth", "gauge", "Deliveries per destination and state in the outbox.")
+        describe("primes_source_polls_total", "counter", "Polls of each source, by result (ok, failed).")
+        describe("primes_source_records_total", "counter", "Records pulled per source: enqueued, unchanged, rejected.")
+        describe("primes_source_poll_seconds", "histogram", "Time of one poll of a source, including its commits.")
     }
 
     private func describe(_ name: String, _ type: String, _ text: String) {

@@ -32,6 +32,12 @@ public struct SourcePoller: Sendable {
             throw SyncError.unknownSource(name, known: configuration.sources.map(\.name))
         }
         let store = try self.store
+        let metrics = runtime.metrics
+        let started = Date()
+        defer {
+            metrics.observe(
+                "primes_source_poll_seconds", [("source", name)], seconds: Date().timeIntervalSince(started))
+        }
         do {
             let report: PollReport
             switch source.kind {
@@ -50,10 +56,18 @@ public struct SourcePoller: Sendable {
                 ).poll()
             }
             try store.recordPoll(source: name, now: Date().timeIntervalSince1970, error: nil)
+            metrics.increment("primes_source_polls_total", [("source", name), ("result", "ok")])
+            for (outcome, count) in [
+                ("enqueued", report.enqueued), ("unchanged", report.unchanged), ("rejected", report.rejected),
+            ] where count > 0 {
+                metrics.increment(
+                    "primes_source_records_total", [("source", name), ("outcome", outcome)], by: Double(count))
+            }
             return report
         } catch {
             // The message names the source, the file and the rule, never a record's values.
             try? store.recordPoll(source: name, now: Date().timeIntervalSince1970, error: "\(error)")
+            metrics.increment("primes_source_polls_total", [("source", name), ("result", "failed")])
             throw error
         }
     }
