@@ -241,8 +241,13 @@ public final class CanonicalJSONEncoding {
     func string(_ text: String) {
         bytes.append(UInt8(ascii: "\""))
         // Most text needs no escaping: copy it whole when no byte is a quote, a backslash or a control.
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) {
-            bytes.append(contentsOf: text.utf8)
+        // Native strings are contiguous UTF-8, so the check and the copy run over a plain buffer.
+        let copied = text.utf8.withContiguousStorageIfAvailable { (utf8) -> Bool in
+            guard utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C }) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if copied == true {
             bytes.append(UInt8(ascii: "\""))
             return
         }
