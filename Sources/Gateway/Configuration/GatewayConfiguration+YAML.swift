@@ -173,7 +173,8 @@ struct ConfigurationReader {
         let fields = try mapping(
             node, key: key,
             allowed: [
-                "name", "kind", "url", "directory", "auth", "caCertificate", "format", "mapping", "agreement", "retry",
+                "name", "kind", "url", "directory", "auth", "caCertificate", "clientCertificate", "clientKey", "ping",
+                "format", "mapping", "agreement", "retry",
             ])
         func text(_ name: String) throws(ConfigurationError) -> String? {
             try fields[name].map { (node) throws(ConfigurationError) in try scalar(node, key: key + "." + name) }
@@ -187,6 +188,8 @@ struct ConfigurationReader {
             url: try text("url"),
             directory: try text("directory").map(path),
             caCertificate: try text("caCertificate").map(path),
+            clientCertificate: try text("clientCertificate").map(path),
+            clientKey: try text("clientKey").map(path),
             format: try scalar(try required(fields["format"], in: node, key: key + ".format"), key: key + ".format"),
             mapping: try text("mapping").map(path),
             agreement: try text("agreement").map(path),
@@ -194,11 +197,33 @@ struct ConfigurationReader {
         )
         if let auth = fields["auth"] { destination.auth = try self.auth(auth, key: key + ".auth") }
         if let retry = fields["retry"] { destination.retry = try self.retry(retry, key: key + ".retry") }
+        if let ping = fields["ping"] {
+            guard kind == "ping" else { throw fail(ping, key + ".ping", "only a ping destination takes ping:") }
+            destination.ping = try pingIdentifiers(ping, key: key + ".ping")
+        }
+        if (destination.clientCertificate == nil) != (destination.clientKey == nil) {
+            throw fail(node, key + ".clientCertificate", "clientCertificate and clientKey go together")
+        }
+        if let certificate = fields["clientCertificate"], kind != "ping" {
+            throw fail(
+                certificate, key + ".clientCertificate",
+                "only a ping destination takes clientCertificate; an \(kind) destination gives auth.clientCertificate")
+        }
         switch kind {
         case "http", "primero":
             guard let url = destination.url, url.hasPrefix("https://") || url.hasPrefix("http://") else {
                 throw fail(
                     node, key + ".url", "a\(kind == "http" ? "n" : "") \(kind) destination needs an http(s):// url")
+            }
+        case "ping":
+            guard let url = destination.url, url.hasPrefix("https://") else {
+                throw fail(node, key + ".url", "a ping destination needs an https:// url")
+            }
+            guard destination.ping != nil else {
+                throw fail(node, key + ".ping.partnerId", "a ping destination needs ping: {partnerId: …}")
+            }
+            guard destination.format == PINGFormat.name else {
+                throw fail(node, key + ".format", "a ping destination receives \(PINGFormat.name)")
             }
         case "file":
             guard destination.directory != nil else {
@@ -239,6 +264,21 @@ struct ConfigurationReader {
                         key: key + ".clientCertificate.key"))
             )
         }
+    }
+
+    private func pingIdentifiers(_ node: YAMLNode, key: String) throws(ConfigurationError)
+        -> GatewayConfiguration.PINGIdentifiers
+    {
+        let fields = try mapping(node, key: key, allowed: ["partnerId", "shippingProcessId", "interopId"])
+        func text(_ name: String) throws(ConfigurationError) -> String? {
+            try fields[name].map { (node) throws(ConfigurationError) in try scalar(node, key: key + "." + name) }
+        }
+        return .init(
+            partnerId: try scalar(
+                try required(fields["partnerId"], in: node, key: key + ".partnerId"), key: key + ".partnerId"),
+            shippingProcessId: try text("shippingProcessId"),
+            interopId: try text("interopId")
+        )
     }
 
     func secret(_ node: YAMLNode, key: String) throws(ConfigurationError) -> SecretReference {

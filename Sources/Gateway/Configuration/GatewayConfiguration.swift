@@ -139,6 +139,12 @@ extension GatewayConfiguration {
         public var auth: DestinationAuth?
         /// A CA file to trust for this partner's certificate (self-signed partners).
         public var caCertificate: String?
+        /// A client certificate and key presented alongside `auth.bearer`, for partners that demand mutual TLS
+        /// as well as a token (PING); given together or not at all.
+        public var clientCertificate: String?
+        public var clientKey: String?
+        /// PING's identifiers of this partner; present exactly when `kind` is `ping`.
+        public var ping: PINGIdentifiers?
         /// The format the partner receives.
         public var format: String
         /// A mapping file used instead of the format's own.
@@ -156,6 +162,9 @@ extension GatewayConfiguration {
             directory: String? = nil,
             auth: DestinationAuth? = nil,
             caCertificate: String? = nil,
+            clientCertificate: String? = nil,
+            clientKey: String? = nil,
+            ping: PINGIdentifiers? = nil,
             format: String,
             mapping: String? = nil,
             agreement: String? = nil,
@@ -168,11 +177,28 @@ extension GatewayConfiguration {
             self.directory = directory
             self.auth = auth
             self.caCertificate = caCertificate
+            self.clientCertificate = clientCertificate
+            self.clientKey = clientKey
+            self.ping = ping
             self.format = format
             self.mapping = mapping
             self.agreement = agreement
             self.retry = retry
             self.line = line
+        }
+    }
+
+    /// Who the gateway is to a PING deployment: the partner id in the ingestion path, and the envelope values.
+    public struct PINGIdentifiers: Sendable, Equatable {
+        public var partnerId: String
+        /// When absent, the ingestion envelope carries the mapping's `settings` values.
+        public var shippingProcessId: String?
+        public var interopId: String?
+
+        public init(partnerId: String, shippingProcessId: String? = nil, interopId: String? = nil) {
+            self.partnerId = partnerId
+            self.shippingProcessId = shippingProcessId
+            self.interopId = interopId
         }
     }
 

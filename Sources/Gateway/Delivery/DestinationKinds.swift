@@ -3,8 +3,8 @@ import HTTPClient
 
 /// How each destination `kind` of the configuration is built: the table the partner clients plug into.
 ///
-/// The Primero and PING clients join by adding an entry (`"primero": { … }`) that builds their
-/// `RecordDestination` from the configured destination; the delivery workers need nothing else.
+/// A partner client joins by adding an entry (`"primero": { … }`) that builds its `RecordDestination` from the
+/// configured destination; the delivery workers need nothing else.
 public struct DestinationKinds: Sendable {
     /// Builds a destination from its configuration; secrets are read here, at start-up.
     public typealias Make =
@@ -19,6 +19,7 @@ public struct DestinationKinds: Sendable {
     public static let builtIn = DestinationKinds([
         "http": { destination, environment in try HTTPDestination.make(destination, environment: environment) },
         "primero": { destination, environment in try makePrimero(destination, environment: environment) },
+        "ping": { destination, environment in try makePING(destination, environment: environment) },
         "file": { destination, environment in
             try FileDestination(
                 directory: destination.directory ?? ".",
@@ -51,6 +52,38 @@ public struct DestinationKinds: Sendable {
         )
     }
 
+    /// A PING deployment: one ingestion item per person, sent with the bearer token (and the client
+    /// certificate, for deployments that demand mutual TLS), encoded by the destination's mapping or the
+    /// format's own.
+    static func makePING(
+        _ destination: GatewayConfiguration.Destination,
+        environment: AdapterEnvironment
+    ) throws -> any RecordDestination {
+        guard case .bearer(let token) = destination.auth else {
+            throw DestinationKindError.pingNeedsToken(destination: destination.name)
+        }
+        guard let url = destination.url else {
+            throw DestinationKindError.missingURL(destination: destination.name)
+        }
+        guard let identifiers = destination.ping else {
+            throw DestinationKindError.pingNeedsPartnerId(destination: destination.name)
+        }
+        let format = try environment.registry.writer(named: destination.format)
+        let mapping = try environment.context(mappingOverride: destination.mapping).mapping(for: format)
+        let encoder = try PINGIngestionEncoder(mapping: mapping, codeLists: environment.codeLists)
+        var configuration = PINGConfiguration(
+            baseURL: url,
+            token: try token.read(),
+            partnerId: identifiers.partnerId,
+            shippingProcessId: identifiers.shippingProcessId ?? encoder.settings.shippingProcessId,
+            interopId: identifiers.interopId ?? encoder.settings.interopId
+        )
+        configuration.caCertificatePath = destination.caCertificate
+        configuration.clientCertificatePath = destination.clientCertificate
+        configuration.clientKeyPath = destination.clientKey
+        return PINGDestination(client: PINGClient(configuration: configuration), encoder: encoder)
+    }
+
     /// Builds `destination`, or says why its kind is not known.
     public func make(_ destination: GatewayConfiguration.Destination, environment: AdapterEnvironment) throws
         -> any RecordDestination
@@ -67,6 +100,8 @@ public enum DestinationKindError: Error, Sendable, Equatable, CustomStringConver
     case unknown(String, destination: String, known: [String])
     case primeroNeedsCredentials(destination: String)
     case missingURL(destination: String)
+    case pingNeedsToken(destination: String)
+    case pingNeedsPartnerId(destination: String)
 
     public var description: String {
         switch self {
@@ -76,6 +111,10 @@ public enum DestinationKindError: Error, Sendable, Equatable, CustomStringConver
             "destination \(destination): a Primero destination needs auth.basic (native account) or auth.bearer (SSO)"
         case .missingURL(let destination):
             "destination \(destination): url is required"
+        case .pingNeedsToken(let destination):
+            "destination \(destination): a PING destination needs auth.bearer (the PING token, from a file or env)"
+        case .pingNeedsPartnerId(let destination):
+            "destination \(destination): a PING destination needs ping.partnerId"
         }
     }
 }
