@@ -117,9 +117,22 @@ struct CanonicalSchemaTests {
         )
     }
 
-    @Test("every valid fixture validates", arguments: CanonicalCLITests.validFixtures)
-    func fixtures(fixture: String) throws {
-        let result = try checkSchema([RepositoryPaths.fixture("canonical/\(fixture).ndjson")])
+    /// Every canonical NDJSON fixture of the repository, in any folder, except those meant to fail.
+    static var canonicalFixtures: [String] {
+        let enumerator = FileManager.default.enumerator(atPath: RepositoryPaths.fixtures.path)
+        var found: [String] = []
+        while let path = enumerator?.nextObject() as? String {
+            let name = (path as NSString).lastPathComponent
+            if name.hasSuffix(".ndjson") && !name.hasPrefix("invalid-") { found.append(path) }
+        }
+        return found.sorted()
+    }
+
+    @Test("every valid canonical fixture in the repository validates")
+    func fixtures() throws {
+        let fixtures = Self.canonicalFixtures
+        #expect(fixtures.count >= CanonicalCLITests.validFixtures.count)
+        let result = try checkSchema(fixtures.map { RepositoryPaths.fixture($0) })
         #expect(result.status == 0, "\(result.standardOutput)\(result.standardError)")
     }
 

@@ -18,14 +18,9 @@ public struct FileDestination: RecordDestination {
 
     public func deliver(_ record: CanonicalRecord, context: DeliveryContext) -> DeliveryResult {
         let bytes: [UInt8]
-        do {
-            bytes = try encoder.encode(record)
-        } catch let rejection as RecordRejection {
-            return .permanent(
-                reason: "the \(encoder.format.name) writer rejected the record",
-                details: rejection.issues.map(\.description))
-        } catch {
-            return .permanent(reason: "cannot convert to \(encoder.format.name)", details: ["\(error)"])
+        switch encoder.payload(for: record) {
+        case .success(let encoded): bytes = encoded
+        case .failure(let failure): return failure.result
         }
         let path = directory + "/" + context.idempotencyKey + "." + encoder.fileExtension
         do {

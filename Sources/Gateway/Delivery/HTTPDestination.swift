@@ -47,14 +47,9 @@ public struct HTTPDestination: RecordDestination {
 
     public func deliver(_ record: CanonicalRecord, context: DeliveryContext) -> DeliveryResult {
         let body: [UInt8]
-        do {
-            body = try encoder.encode(record)
-        } catch let rejection as RecordRejection {
-            return .permanent(
-                reason: "the \(encoder.format.name) writer rejected the record",
-                details: rejection.issues.map(\.description))
-        } catch {
-            return .permanent(reason: "cannot convert to \(encoder.format.name)", details: ["\(error)"])
+        switch encoder.payload(for: record) {
+        case .success(let encoded): body = encoded
+        case .failure(let failure): return failure.result
         }
         let request = HTTPClientRequest(
             method: "POST", url: url,

@@ -25,6 +25,27 @@ public struct PayloadEncoder: Sendable {
         return sink.bytes
     }
 
+    /// The record's document, or the permanent delivery failure a conversion error means: a record the
+    /// format cannot take fails the same way on every attempt.
+    public func payload(for record: CanonicalRecord) -> Result<[UInt8], DeliveryFailure> {
+        do {
+            return .success(try encode(record))
+        } catch let rejection as RecordRejection {
+            return .failure(
+                DeliveryFailure(
+                    result: .permanent(
+                        reason: "the \(format.name) writer rejected the record",
+                        details: rejection.issues.map(\.description)
+                    )
+                )
+            )
+        } catch {
+            return .failure(
+                DeliveryFailure(result: .permanent(reason: "cannot convert to \(format.name)", details: ["\(error)"]))
+            )
+        }
+    }
+
     /// A file-name extension for the format's media type.
     public var fileExtension: String {
         let type = format.mediaType
@@ -34,4 +55,9 @@ public struct PayloadEncoder: Sendable {
         if type.contains("csv") { return "csv" }
         return "dat"
     }
+}
+
+/// A delivery that ended before anything was sent, carrying the result to record.
+public struct DeliveryFailure: Error, Sendable {
+    public let result: DeliveryResult
 }
