@@ -44,7 +44,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "primes-gateway",
-            dependencies: ["Gateway", "Adapters", "PrimesModel", "PrimesLogging", "CommandLineSupport"]
+            dependencies: ["Gateway", "Adapters", "PrimesModel", "PrimesLogging", "CommandLineSupport", "HTTPServer"]
         ),
 
         // A bare libmicrohttpd server, the baseline of Benchmarks/bench-gateway.sh.

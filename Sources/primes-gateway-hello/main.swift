@@ -1,10 +1,6 @@
 import Foundation
 import HTTPServer
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 // The benchmarks' baseline: a bare libmicrohttpd server from the same build as the gateway, answering every
 // request with a fixed 200. `primes-gateway-hello PORT [CERTIFICATE KEY]` serves until SIGINT or SIGTERM.
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -21,16 +17,7 @@ let greeting = HTTPResponse.json(200, ["hello": "world"])
 do {
     let server = try HTTPServer(configuration: configuration) { _ in greeting }
     FileHandle.standardError.write(Data("listening on \(server.port)\n".utf8))
-    let stopped = DispatchSemaphore(value: 0)
-    var sources: [DispatchSourceSignal] = []
-    for number in [SIGINT, SIGTERM] {
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler { stopped.signal() }
-        source.resume()
-        sources.append(source)
-    }
-    stopped.wait()
+    StopSignal.wait()
     server.stop()
 } catch {
     FileHandle.standardError.write(Data("primes-gateway-hello: \(error)\n".utf8))

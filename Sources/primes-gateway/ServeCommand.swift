@@ -2,13 +2,8 @@ import Adapters
 import CommandLineSupport
 import Foundation
 import Gateway
+import HTTPServer
 import PrimesLogging
-
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
 
 /// `primes-gateway serve`: the daemon (HTTPS API and delivery workers) until SIGINT or SIGTERM.
 enum ServeCommand {
@@ -26,19 +21,8 @@ enum ServeCommand {
         let openAPI = environment.mappings.root.deletingLastPathComponent().appendingPathComponent("docs/openapi.json")
         let server = try GatewayServer(runtime: runtime, openAPIPath: openAPI.path, readers: PullCommand.readers)
 
-        // Wait for a stop signal on a dispatch source rather than in a C signal handler, which may do little.
-        let stopped = DispatchSemaphore(value: 0)
-        var sources: [DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stopped.signal() }
-            source.resume()
-            sources.append(source)
-        }
-        stopped.wait()
+        StopSignal.wait()
         server.stop()
-        sources.forEach { $0.cancel() }
         return ExitCode.success
     }
 }
