@@ -82,7 +82,7 @@ public struct Logger: Sendable {
         switch style {
         case .json:
             var fields: [(String, String)] = [
-                ("ts", Date().formatted(.iso8601)), ("level", level.rawValue), ("logger", label), ("event", event),
+                ("ts", utcTimestamp()), ("level", level.rawValue), ("logger", label), ("event", event),
             ]
             fields += keys.map { ($0, metadata[$0]?.rendered ?? LogValue.redactedText) }
             return "{" + fields.map { "\(jsonString($0)):\(jsonString($1))" }.joined(separator: ",") + "}"
@@ -135,7 +135,22 @@ public final class LogSink: @unchecked Sendable {
     }
 
     public static let standardError = LogSink { line in
-        FileHandle.standardError.write(Data(line.utf8))
+        // write(2) directly: the daemon writes a line or two per request, and FileHandle costs more than the
+        // system call.
+        var line = line
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(2, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
     }
 
     func write(_ line: String) {
@@ -146,6 +161,9 @@ public final class LogSink: @unchecked Sendable {
 }
 
 private func jsonString(_ text: String) -> String {
+    // Most values (ids, counts, event names) need no escaping: copy them whole.
+    let plain = text.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+    if plain { return "\"" + text + "\"" }
     var out = "\""
     for scalar in text.unicodeScalars {
         switch scalar {
@@ -159,4 +177,35 @@ private func jsonString(_ text: String) -> String {
         }
     }
     return out + "\""
+}
+
+/// The current time as ISO 8601 in UTC to the second (`2026-03-01T09:30:00Z`), the form the JSON lines have
+/// always carried; formatted by hand because Foundation's formatter cost more than the rest of a log line.
+func utcTimestamp(_ seconds: time_t = time(nil)) -> String {
+    var parts = tm()
+    var now = seconds
+    gmtime_r(&now, &parts)
+    var text = [UInt8]()
+    text.reserveCapacity(20)
+    func digits(_ value: Int32, _ count: Int) {
+        var divisor: Int32 = 1
+        for _ in 1..<count { divisor *= 10 }
+        while divisor > 0 {
+            text.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+            divisor /= 10
+        }
+    }
+    digits(parts.tm_year + 1900, 4)
+    text.append(UInt8(ascii: "-"))
+    digits(parts.tm_mon + 1, 2)
+    text.append(UInt8(ascii: "-"))
+    digits(parts.tm_mday, 2)
+    text.append(UInt8(ascii: "T"))
+    digits(parts.tm_hour, 2)
+    text.append(UInt8(ascii: ":"))
+    digits(parts.tm_min, 2)
+    text.append(UInt8(ascii: ":"))
+    digits(parts.tm_sec, 2)
+    text.append(UInt8(ascii: "Z"))
+    return String(decoding: text, as: UTF8.self)
 }

@@ -1,6 +1,7 @@
 import Foundation
-import PrimesLogging
 import Testing
+
+@testable import PrimesLogging
 
 @Suite("Structured logging without personal data")
 struct LoggerTests {
@@ -52,5 +53,18 @@ struct LoggerTests {
         let line = try #require(lines.all.first)
         let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String]
         #expect(object?["reason"] == "a \"quoted\"\nline\u{1}")
+    }
+}
+
+@Suite("The timestamp of JSON lines")
+struct TimestampTests {
+    @Test(
+        "formatted by hand exactly as Foundation's ISO 8601 style formats it",
+        arguments: [
+            0, 951_782_400, 1_709_251_199, 1_767_225_599, 1_796_300_000, 4_102_444_799,
+        ])
+    func matchesFoundation(seconds: Int) {
+        let foundation = Date(timeIntervalSince1970: Double(seconds)).formatted(.iso8601)
+        #expect(utcTimestamp(time_t(seconds)) == foundation)
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 /// The server's DETAIL line is left out of every error on purpose: for a unique or foreign-key violation it
 /// quotes the offending values, which may be personal. Not thread-safe by itself: `PostgresOutboxStore`
 /// hands each connection to one thread at a time.
-final class PostgresConnection {
+final class PostgresConnection: SavepointTransaction {
     private var handle: OpaquePointer?
 
     /// Opens a connection. `conninfo` is a libpq URL or key-value string that carries no password;
@@ -39,6 +39,12 @@ final class PostgresConnection {
     /// store then drops the connection rather than hand the next caller someone else's transaction.
     var isHealthy: Bool {
         PQstatus(handle) == CONNECTION_OK && PQtransactionStatus(handle) == PQTRANS_IDLE
+    }
+
+    /// Whether a transaction is open, a failed one included; false when the server went away.
+    var isInTransaction: Bool {
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
     /// Runs SQL that returns no rows, possibly several statements separated by semicolons, without parameters.

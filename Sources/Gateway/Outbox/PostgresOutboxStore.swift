@@ -11,7 +11,7 @@ import Foundation
 ///
 /// Connections come from a small pool, opened on demand, so that ingest threads and delivery workers do
 /// not queue behind one another; a connection the server dropped is replaced on its next use.
-public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
+public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unchecked Sendable {
     private let location: PostgresLocation
     /// Records inserted per statement by `enqueue`; bounds the size of one statement's parameters.
     private static let recordsPerStatement = 1000
@@ -19,6 +19,9 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
     private let available = NSCondition()
     private var idle: [PostgresConnection] = []
     private var openCount = 0
+    /// Concurrent enqueues share one transaction and one commit on one connection. The cost: two large
+    /// batches arriving together are written one after the other rather than on two connections at once.
+    let committer = GroupCommitter<NewBatch, BatchSummary>()
 
     /// Opens the store at `url` and brings its schema to the latest version.
     ///
@@ -83,66 +86,80 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
     // MARK: - OutboxStore
 
     public func enqueue(_ batch: NewBatch) throws -> BatchSummary {
-        try withTransaction { connection in
-            let now = Date().timeIntervalSince1970
-            try connection.query(
-                "INSERT INTO batches (id, client, source_format, received_at, accepted, rejected) "
-                    + "VALUES ($1, $2, $3, $4, $5, $6)",
-                [
-                    .text(batch.id), .text(batch.client), .text(batch.sourceFormat), .real(now),
-                    .integer(Int64(batch.records.count)), .integer(Int64(batch.rejectedCount)),
-                ])
-            let destinations = SQLValue.text(PostgresArray.text(batch.destinations))
-            var unchanged = 0
-            for start in stride(from: 0, to: batch.records.count, by: Self.recordsPerStatement) {
-                let chunk = batch.records[start..<min(start + Self.recordsPerStatement, batch.records.count)]
-                let payloads = try chunk.enumerated().map { (offset, record) throws(StoreError) -> String in
-                    // Canonical payloads are JSON, so UTF-8 text; anything else is refused, never mangled.
-                    guard let text = String(bytes: record.payload, encoding: .utf8) else {
-                        throw StoreError(operation: "enqueue", message: "record #\(start + offset) is not UTF-8 text")
-                    }
-                    return text
-                }
-                // Keys by record, then by destination in the batch's order: `(position - start) * count + n`.
-                let keys = chunk.flatMap { record in
-                    batch.destinations.map { SQLiteOutboxStore.idempotencyKey(destination: $0, record: record) }
-                }
-                // A statement per chunk of records rather than per record: a round trip to the server costs
-                // more than the rows. Each record gets a delivery per destination, marked delivered when the
-                // crosswalk says the destination already holds this very content.
-                let rows = try connection.query(
-                    """
-                    WITH record AS (
-                        INSERT INTO records (batch_id, position, record_key, content_hash, payload)
-                        SELECT $1, input.position, input.record_key, input.content_hash,
-                            convert_to(input.payload, 'UTF8')
-                        FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])
-                            AS input(position, record_key, content_hash, payload)
-                        ORDER BY input.position
-                        RETURNING id, position, record_key, content_hash)
-                    INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, lease_until,
-                        idempotency_key, unchanged)
-                    SELECT record.id, target.destination,
-                        CASE WHEN held.content_hash IS NULL THEN 'queued' ELSE 'delivered' END, 0, $6, 0,
-                        ($8::text[])[((record.position - $9) * $10 + target.n)::int],
-                        CASE WHEN held.content_hash IS NULL THEN 0 ELSE 1 END
-                    FROM record CROSS JOIN unnest($7::text[]) WITH ORDINALITY AS target(destination, n)
-                    LEFT JOIN crosswalk held ON held.destination = target.destination
-                        AND held.record_key = record.record_key AND held.content_hash = record.content_hash
-                    ORDER BY record.position, target.n
-                    RETURNING unchanged
-                    """,
-                    [
-                        .text(batch.id), .text(PostgresArray.text(chunk.indices.map { String($0) })),
-                        .text(PostgresArray.text(chunk.map(\.key))),
-                        .text(PostgresArray.text(chunk.map(\.contentHash))), .text(PostgresArray.text(payloads)),
-                        .real(now), destinations, .text(PostgresArray.text(keys)), .integer(Int64(start)),
-                        .integer(Int64(batch.destinations.count)),
-                    ])
-                unchanged += rows.filter { $0.first?.integer == 1 }.count
+        try committer.submit(batch) { group in commit(group) }
+    }
+
+    /// Writes `batches` in one transaction on one connection, a savepoint each, and commits once.
+    func commit(_ batches: [NewBatch]) -> [Result<BatchSummary, any Error>] {
+        do {
+            return try withConnection { connection in
+                connection.commitEach(batches, begin: "BEGIN") { batch in try insert(batch, on: connection) }
             }
-            return BatchSummary(batch: batch.id, accepted: batch.records.count, unchanged: unchanged)
+        } catch {
+            return batches.map { _ in .failure(error) }
         }
+    }
+
+    /// Inserts one batch inside the caller's transaction.
+    private func insert(_ batch: NewBatch, on connection: PostgresConnection) throws -> BatchSummary {
+        let now = Date().timeIntervalSince1970
+        try connection.query(
+            "INSERT INTO batches (id, client, source_format, received_at, accepted, rejected) "
+                + "VALUES ($1, $2, $3, $4, $5, $6)",
+            [
+                .text(batch.id), .text(batch.client), .text(batch.sourceFormat), .real(now),
+                .integer(Int64(batch.records.count)), .integer(Int64(batch.rejectedCount)),
+            ])
+        let destinations = SQLValue.text(PostgresArray.text(batch.destinations))
+        var unchanged = 0
+        for start in stride(from: 0, to: batch.records.count, by: Self.recordsPerStatement) {
+            let chunk = batch.records[start..<min(start + Self.recordsPerStatement, batch.records.count)]
+            let payloads = try chunk.enumerated().map { (offset, record) throws(StoreError) -> String in
+                // Canonical payloads are JSON, so UTF-8 text; anything else is refused, never mangled.
+                guard let text = String(bytes: record.payload, encoding: .utf8) else {
+                    throw StoreError(operation: "enqueue", message: "record #\(start + offset) is not UTF-8 text")
+                }
+                return text
+            }
+            // Keys by record, then by destination in the batch's order: `(position - start) * count + n`.
+            let keys = chunk.flatMap { record in
+                batch.destinations.map { SQLiteOutboxStore.idempotencyKey(destination: $0, record: record) }
+            }
+            // A statement per chunk of records rather than per record: a round trip to the server costs
+            // more than the rows. Each record gets a delivery per destination, marked delivered when the
+            // crosswalk says the destination already holds this very content.
+            let rows = try connection.query(
+                """
+                WITH record AS (
+                    INSERT INTO records (batch_id, position, record_key, content_hash, payload)
+                    SELECT $1, input.position, input.record_key, input.content_hash,
+                        convert_to(input.payload, 'UTF8')
+                    FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])
+                        AS input(position, record_key, content_hash, payload)
+                    ORDER BY input.position
+                    RETURNING id, position, record_key, content_hash)
+                INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, lease_until,
+                    idempotency_key, unchanged)
+                SELECT record.id, target.destination,
+                    CASE WHEN held.content_hash IS NULL THEN 'queued' ELSE 'delivered' END, 0, $6, 0,
+                    ($8::text[])[((record.position - $9) * $10 + target.n)::int],
+                    CASE WHEN held.content_hash IS NULL THEN 0 ELSE 1 END
+                FROM record CROSS JOIN unnest($7::text[]) WITH ORDINALITY AS target(destination, n)
+                LEFT JOIN crosswalk held ON held.destination = target.destination
+                    AND held.record_key = record.record_key AND held.content_hash = record.content_hash
+                ORDER BY record.position, target.n
+                RETURNING unchanged
+                """,
+                [
+                    .text(batch.id), .text(PostgresArray.text(chunk.indices.map { String($0) })),
+                    .text(PostgresArray.text(chunk.map(\.key))),
+                    .text(PostgresArray.text(chunk.map(\.contentHash))), .text(PostgresArray.text(payloads)),
+                    .real(now), destinations, .text(PostgresArray.text(keys)), .integer(Int64(start)),
+                    .integer(Int64(batch.destinations.count)),
+                ])
+            unchanged += rows.filter { $0.first?.integer == 1 }.count
+        }
+        return BatchSummary(batch: batch.id, accepted: batch.records.count, unchanged: unchanged)
     }
 
     public func claimDue(limit: Int, lease: Double, now: Double) throws -> [ClaimedDelivery] {

@@ -47,7 +47,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// One SQLite connection. Not thread-safe by itself: `SQLiteOutboxStore` serialises access with a lock.
-final class SQLiteConnection {
+final class SQLiteConnection: SavepointTransaction {
     private var handle: OpaquePointer?
     private var statements: [String: OpaquePointer] = [:]
 
@@ -101,6 +101,11 @@ final class SQLiteConnection {
 
     var lastInsertedRow: Int64 {
         sqlite3_last_insert_rowid(handle)
+    }
+
+    /// Whether a transaction is open: false again after `COMMIT`, `ROLLBACK`, or a failure that rolled back.
+    var isInTransaction: Bool {
+        sqlite3_get_autocommit(handle) == 0
     }
 
     /// Runs `body` in a transaction that takes the write lock at once, committing unless it throws.

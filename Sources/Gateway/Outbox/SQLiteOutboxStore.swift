@@ -5,16 +5,16 @@ import Foundation
 /// The file runs in WAL mode with `synchronous=FULL`: every commit is fsynced before it returns, so a 202
 /// means the batch survives a power cut, not only a crash of the process. (`NORMAL` with WAL survives a
 /// process crash but may lose the last commits on power loss, which would break the 202 promise.) The
-/// gateway keeps throughput by committing many records, or many delivery outcomes, per transaction.
+/// gateway keeps throughput by committing many records, or many delivery outcomes, per transaction, and
+/// by group commit: batches enqueued at the same time share one transaction and one fsync.
 ///
 /// One connection serves the process behind a lock: SQLite allows one writer at a time anyway, and every
 /// method here is a short write transaction.
-public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
+public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchecked Sendable {
     let connection: SQLiteConnection
     private let lock = NSLock()
-    private let commits = NSCondition()
-    private var waiting: [PendingBatch] = []
-    private var committing = false
+    /// Concurrent enqueues share a transaction and its fsync (`synchronous=FULL` stays as it is).
+    let committer = GroupCommitter<NewBatch, BatchSummary>()
 
     public init(path: String) throws {
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -31,37 +31,14 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
     }
 
     public func enqueue(_ batch: NewBatch) throws -> BatchSummary {
-        let mine = PendingBatch(batch)
-        commits.lock()
-        defer { commits.unlock() }
-        waiting.append(mine)
-        // Group commit: the first waiter commits every batch queued meanwhile in one transaction, so that
-        // concurrent requests share one fsync; the others wait for its answer.
-        while mine.result == nil {
-            if committing {
-                commits.wait()
-                continue
-            }
-            committing = true
-            let group = waiting
-            waiting = []
-            commits.unlock()
-            let results = commit(group.map(\.batch))
-            commits.lock()
-            for (pending, result) in zip(group, results) { pending.result = result }
-            committing = false
-            commits.broadcast()
-        }
-        guard let result = mine.result else { throw StoreError(operation: "enqueue", message: "no result") }
-        return try result.get()
+        try committer.submit(batch) { group in commit(group) }
     }
 
-    /// Commits `batches` in one transaction; when that fails, each in its own, so one bad batch fails alone.
-    private func commit(_ batches: [NewBatch]) -> [Result<BatchSummary, any Error>] {
-        let together = Result { try locked { try connection.transaction { try batches.map(insert) } } }
-        if case .success(let summaries) = together { return summaries.map { .success($0) } }
-        if batches.count == 1, case .failure(let error) = together { return [.failure(error)] }
-        return batches.map { batch in Result { try locked { try connection.transaction { try insert(batch) } } } }
+    /// Writes `batches` in one transaction, a savepoint each, and commits once: one fsync for the group.
+    func commit(_ batches: [NewBatch]) -> [Result<BatchSummary, any Error>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return connection.commitEach(batches, begin: "BEGIN IMMEDIATE", insert)
     }
 
     /// Inserts one batch inside the caller's transaction.
@@ -281,16 +258,6 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
                 return DeliveryCount(destination: destination, state: state, count: Int(row[2].integer ?? 0))
             }
         }
-    }
-}
-
-/// A batch waiting for the group commit, and then its outcome.
-private final class PendingBatch {
-    let batch: NewBatch
-    var result: Result<BatchSummary, any Error>?
-
-    init(_ batch: NewBatch) {
-        self.batch = batch
     }
 }
 
