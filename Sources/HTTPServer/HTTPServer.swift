@@ -41,12 +41,19 @@ public final class HTTPServer: @unchecked Sendable {
             )
         )
 
-        var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
+        var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue
+        // A thread per connection waits on its own socket with poll(); a shared pool uses one epoll each.
+        flags |=
+            configuration.threadPerConnection
+            ? MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_POLL.rawValue : MHD_USE_EPOLL.rawValue
         if configuration.tls != nil { flags |= MHD_USE_TLS.rawValue }
         if address.isIPv6 { flags |= MHD_USE_IPv6.rawValue }
 
-        var options: [MHD_OptionItem] = [
-            MHD_OptionItem(option: .THREAD_POOL_SIZE, value: configuration.threadCount, ptr_value: nil),
+        var options: [MHD_OptionItem] = []
+        if !configuration.threadPerConnection {
+            options.append(MHD_OptionItem(option: .THREAD_POOL_SIZE, value: configuration.threadCount, ptr_value: nil))
+        }
+        options += [
             MHD_OptionItem(
                 option: .CONNECTION_TIMEOUT, value: configuration.connectionTimeoutSeconds, ptr_value: nil),
             MHD_OptionItem(

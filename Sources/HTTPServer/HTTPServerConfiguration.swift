@@ -35,6 +35,10 @@ public struct HTTPServerConfiguration: Sendable {
     public var tls: TLSServerConfiguration?
     /// How many threads accept connections and run the handler; each runs one handler call at a time.
     public var threadCount: Int = 4
+    /// When true, every connection gets a thread of its own (up to `connectionLimit`) instead of sharing one of
+    /// `threadCount`: a handler that blocks (on a disk commit, say) then delays only its own connection, never
+    /// the other connections that a shared thread also serves. `threadCount` is not used.
+    public var threadPerConnection = false
     /// Bodies larger than this are answered with 413 `payload_too_large` without calling the handler.
     public var maximumBodyBytes: Int = 16 << 20
     /// A connection idle for this long (a slow or silent client) is closed.

@@ -23,7 +23,7 @@ public final class GatewayAPI: Sendable {
     /// Handles one request; safe to call from the server's threads at once.
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         let started = Date()
-        let requestId = "r-" + UUID().uuidString.lowercased().prefix(13)
+        let requestId = "r-" + Identifiers.random().prefix(13)
         var log = runtime.logger.with(["request.id": .safe(String(requestId)), "http.method": .safe(request.method)])
         var (route, response) = route(request, log: &log)
         response.headers.append((name: "X-Request-Id", value: String(requestId)))

@@ -23,6 +23,7 @@ public final class GatewayServer: Sendable {
             configuration.port = listener.port
             configuration.maximumBodyBytes = listener.maximumBodyBytes
             configuration.threadCount = listener.threads
+            configuration.threadPerConnection = listener.threadPerConnection
             configuration.tls = listener.tls.map {
                 TLSServerConfiguration(
                     certificatePath: $0.certificate, privateKeyPath: $0.key, clientCAPath: $0.clientCA,

@@ -72,7 +72,12 @@ struct ConfigurationReader {
     }
 
     private func listener(_ node: YAMLNode, key: String) throws(ConfigurationError) -> GatewayConfiguration.Listener {
-        let fields = try mapping(node, key: key, allowed: ["host", "port", "tls", "maximumBodyBytes", "threads"])
+        let fields = try mapping(
+            node, key: key, allowed: ["host", "port", "tls", "maximumBodyBytes", "threads", "threadPerConnection"])
+        let threadPerConnection =
+            try fields["threadPerConnection"].map { (node) throws(ConfigurationError) in
+                try boolean(node, key: key + ".threadPerConnection")
+            } ?? false
         var threads = 8
         if let count = fields["threads"] {
             threads = try integer(count, key: key + ".threads")
@@ -91,7 +96,7 @@ struct ConfigurationReader {
         else {
             return .init(
                 host: host ?? "127.0.0.1", port: UInt16(port), tls: nil, maximumBodyBytes: maximumBodyBytes,
-                threads: threads)
+                threads: threads, threadPerConnection: threadPerConnection)
         }
         let tls = try mapping(
             tlsNode, key: key + ".tls",
@@ -116,7 +121,8 @@ struct ConfigurationReader {
                 } ?? false
             ),
             maximumBodyBytes: maximumBodyBytes,
-            threads: threads
+            threads: threads,
+            threadPerConnection: threadPerConnection
         )
     }
 

@@ -63,13 +63,20 @@ extension GatewayConfiguration {
         public var maximumBodyBytes: Int
         /// Threads serving requests; concurrent ingests share one commit, so more threads mean fewer fsyncs.
         public var threads: Int
+        /// A thread for each connection instead of `threads` shared ones: an ingest waiting for its commit then
+        /// holds up only its own connection, not the others that would share its thread.
+        public var threadPerConnection: Bool
 
-        public init(host: String, port: UInt16, tls: TLS?, maximumBodyBytes: Int = 16 << 20, threads: Int = 8) {
+        public init(
+            host: String, port: UInt16, tls: TLS?, maximumBodyBytes: Int = 16 << 20, threads: Int = 8,
+            threadPerConnection: Bool = false
+        ) {
             self.host = host
             self.port = port
             self.tls = tls
             self.maximumBodyBytes = maximumBodyBytes
             self.threads = threads
+            self.threadPerConnection = threadPerConnection
         }
     }
 

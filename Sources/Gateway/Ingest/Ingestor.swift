@@ -62,8 +62,9 @@ public struct Ingestor: Sendable {
             batch: batchId, accepted: summary.accepted, rejected: report.rejected, unchanged: summary.unchanged)
     }
 
-    /// A new batch id: random, so that it says nothing about the records.
+    /// A new batch id: a time-ordered UUID, so that it says nothing about the records and keeps the outbox's
+    /// indexes growing at their ends.
     public static func newBatchId() -> String {
-        "b-" + UUID().uuidString.lowercased()
+        "b-" + Identifiers.timeOrdered()
     }
 }

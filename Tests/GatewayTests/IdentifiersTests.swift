@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+@testable import Gateway
+
+@Suite struct IdentifiersTests {
+    static func isUUIDText(_ text: String, version: Character) -> Bool {
+        let characters = Array(text)
+        guard characters.count == 36 else { return false }
+        for (index, character) in characters.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                guard character == "-" else { return false }
+            } else {
+                guard character.isHexDigit, !character.isUppercase else { return false }
+            }
+        }
+        return characters[14] == version && "89ab".contains(characters[19])
+    }
+
+    @Test func batchIdsAreVersion7UUIDsThatSortByTime() throws {
+        let start = Date(timeIntervalSince1970: 1_796_300_000.123)
+        let ids = (0..<200).map { Identifiers.timeOrdered(now: start.addingTimeInterval(Double($0) * 0.001)) }
+        #expect(ids.allSatisfy { Self.isUUIDText($0, version: "7") })
+        #expect(ids == ids.sorted())
+        #expect(Set(ids).count == ids.count)
+        // The first 48 bits are the milliseconds since 1970.
+        let first = try #require(ids.first)
+        let hex = first.replacingOccurrences(of: "-", with: "").prefix(12)
+        #expect(UInt64(hex, radix: 16) == 1_796_300_000_123)
+        #expect(Ingestor.newBatchId().hasPrefix("b-"))
+        #expect(Self.isUUIDText(String(Ingestor.newBatchId().dropFirst(2)), version: "7"))
+    }
+
+    @Test func requestIdsAreRandomVersion4UUIDs() {
+        let ids = (0..<1000).map { _ in Identifiers.random() }
+        #expect(ids.allSatisfy { Self.isUUIDText($0, version: "4") })
+        #expect(Set(ids).count == ids.count)
+    }
+}
