@@ -19,7 +19,8 @@ import Testing
 
     @Test func batchIdsAreVersion7UUIDsThatSortByTime() throws {
         let start = Date(timeIntervalSince1970: 1_796_300_000.123)
-        let ids = (0..<200).map { Identifiers.timeOrdered(now: start.addingTimeInterval(Double($0) * 0.001)) }
+        // Two milliseconds apart: ids made within the same millisecond are ordered only by their random bits.
+        let ids = (0..<200).map { Identifiers.timeOrdered(now: start.addingTimeInterval(Double($0) * 0.002)) }
         #expect(ids.allSatisfy { Self.isUUIDText($0, version: "7") })
         #expect(ids == ids.sorted())
         #expect(Set(ids).count == ids.count)

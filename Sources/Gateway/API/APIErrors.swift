@@ -25,6 +25,21 @@ struct IngestAnswer: Encodable {
     let accepted: Int
     let unchanged: Int
     let rejected: [RecordRejection]
+
+    /// The 202 response. The common answer (every record accepted, a gateway-made batch id) is written
+    /// directly, in the very bytes `HTTPResponse.json` gives, because JSONEncoder cost a twentieth of an
+    /// ingest's time; anything else goes through JSONEncoder.
+    var response: HTTPResponse {
+        let plainId = batch.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "-")
+        }
+        guard rejected.isEmpty, plainId else { return .json(202, self) }
+        let body = "{\"accepted\":\(accepted),\"batch\":\"\(batch)\",\"rejected\":[],\"unchanged\":\(unchanged)}"
+        return HTTPResponse(
+            status: 202, headers: [(name: "Content-Type", value: "application/json")], body: Array(body.utf8))
+    }
 }
 
 /// Media types compared by family: a body labelled `application/json` is accepted for an NDJSON format, but

@@ -184,11 +184,9 @@ public final class GatewayAPI: Sendable {
             log.info(
                 "ingest.stored",
                 ["records.accepted": .count(result.accepted), "records.rejected": .count(result.rejected.count)])
-            return .json(
-                202,
-                IngestAnswer(
-                    batch: result.batch, accepted: result.accepted, unchanged: result.unchanged,
-                    rejected: result.rejected))
+            return IngestAnswer(
+                batch: result.batch, accepted: result.accepted, unchanged: result.unchanged, rejected: result.rejected
+            ).response
         } catch let error as InputError {
             return APIErrorList.response(400, "unreadable_body", error.description)
         } catch let error as StoreError {

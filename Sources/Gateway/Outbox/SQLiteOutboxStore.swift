@@ -13,6 +13,11 @@ import Foundation
 public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchecked Sendable {
     let connection: SQLiteConnection
     private let lock = NSLock()
+    /// A second connection for the counts behind `/metrics` and `/readyz`: in WAL mode it reads the last
+    /// commit without the writer's lock, so a scrape (a full scan of the deliveries) never holds up ingest
+    /// commits or delivery workers.
+    private let reader: SQLiteConnection
+    private let readerLock = NSLock()
     /// Concurrent enqueues share a transaction and its fsync (`synchronous=FULL` stays as it is).
     let committer = GroupCommitter<NewBatch, BatchSummary>()
 
@@ -22,6 +27,8 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
         connection = try SQLiteConnection(path: path)
         try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")
         try connection.migrateOutbox()
+        reader = try SQLiteConnection(path: path)
+        try reader.execute("PRAGMA query_only=ON")
     }
 
     func locked<T>(_ body: () throws -> T) throws -> T {
@@ -247,16 +254,16 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
     }
 
     public func counts() throws -> [DeliveryCount] {
-        try locked {
-            try connection.query(
-                "SELECT destination, state, COUNT(*) FROM deliveries GROUP BY destination, state "
-                    + "ORDER BY destination, state"
-            ).compactMap { row in
-                guard let destination = row[0].text, let state = row[1].text.flatMap(DeliveryState.init) else {
-                    return nil
-                }
-                return DeliveryCount(destination: destination, state: state, count: Int(row[2].integer ?? 0))
+        readerLock.lock()
+        defer { readerLock.unlock() }
+        return try reader.query(
+            "SELECT destination, state, COUNT(*) FROM deliveries GROUP BY destination, state "
+                + "ORDER BY destination, state"
+        ).compactMap { row in
+            guard let destination = row[0].text, let state = row[1].text.flatMap(DeliveryState.init) else {
+                return nil
             }
+            return DeliveryCount(destination: destination, state: state, count: Int(row[2].integer ?? 0))
         }
     }
 }
