@@ -20,6 +20,22 @@ import Testing
         #expect(configuration.destination(named: "local-drop")?.retry.maxDelaySeconds == 60)
     }
 
+    @Test func aListenerMayGiveEachConnectionAThread() throws {
+        let text = """
+            listeners:
+              - {port: 8443, tls: off}
+              - {port: 8444, tls: off, threadPerConnection: true}
+              - {port: 8445, tls: off, threadPerConnection: maybe}
+            """
+        let error = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse(text, file: "g.yaml")
+        }
+        #expect(error.key == "listeners[2].threadPerConnection")
+        let valid = try GatewayConfiguration.parse(
+            text.split(separator: "\n").dropLast().joined(separator: "\n"), file: "g.yaml")
+        #expect(valid.listeners.map(\.threadPerConnection) == [false, true])
+    }
+
     @Test func namesTheFileLineAndKeyOfAnUnknownKey() throws {
         let text = """
             destinations:
