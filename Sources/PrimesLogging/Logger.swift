@@ -81,11 +81,21 @@ public struct Logger: Sendable {
         let keys = metadata.keys.sorted()
         switch style {
         case .json:
-            var fields: [(String, String)] = [
-                ("ts", utcTimestamp()), ("level", level.rawValue), ("logger", label), ("event", event),
-            ]
-            fields += keys.map { ($0, metadata[$0]?.rendered ?? LogValue.redactedText) }
-            return "{" + fields.map { "\(jsonString($0)):\(jsonString($1))" }.joined(separator: ",") + "}"
+            // Appended into one string: the daemon writes a line or two per request.
+            var line = "{"
+            line.reserveCapacity(96 + 48 * keys.count)
+            func field(_ name: String, _ value: String) {
+                if line.utf8.count > 1 { line += "," }
+                appendJSONString(name, to: &line)
+                line += ":"
+                appendJSONString(value, to: &line)
+            }
+            field("ts", utcTimestamp())
+            field("level", level.rawValue)
+            field("logger", label)
+            field("event", event)
+            for key in keys { field(key, metadata[key]?.rendered ?? LogValue.redactedText) }
+            return line + "}"
         case .text:
             let pairs = keys.map { "\($0)=\(metadata[$0]?.rendered ?? LogValue.redactedText)" }
             return ([level.rawValue, event] + pairs).joined(separator: " ")
@@ -109,7 +119,11 @@ public enum LogValue: Sendable, Hashable {
 
     /// A duration in milliseconds.
     public static func milliseconds(_ seconds: Double) -> LogValue {
-        .safe(String(format: "%.1f", seconds * 1000))
+        // The C library's `%.1f` without Foundation's String(format:), which cost more than the rest of a line.
+        var buffer = [CChar](repeating: 0, count: 64)
+        let written = withVaList([seconds * 1000]) { arguments in vsnprintf(&buffer, buffer.count, "%.1f", arguments) }
+        guard written > 0, written < buffer.count else { return .safe(String(format: "%.1f", seconds * 1000)) }
+        return .safe(String(decoding: buffer[0..<Int(written)].map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 
     /// Marks a value as personal or unknown data; it prints as `<redacted>`.
@@ -160,10 +174,19 @@ public final class LogSink: @unchecked Sendable {
     }
 }
 
-private func jsonString(_ text: String) -> String {
+private func appendJSONString(_ text: String, to out: inout String) {
     // Most values (ids, counts, event names) need no escaping: copy them whole.
     let plain = text.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
-    if plain { return "\"" + text + "\"" }
+    guard plain else {
+        out += jsonString(text)
+        return
+    }
+    out += "\""
+    out += text
+    out += "\""
+}
+
+private func jsonString(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
         switch scalar {

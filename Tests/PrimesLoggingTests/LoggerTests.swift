@@ -68,3 +68,15 @@ struct TimestampTests {
         #expect(utcTimestamp(time_t(seconds)) == foundation)
     }
 }
+
+@Suite("Durations in log lines")
+struct DurationTests {
+    @Test(
+        "milliseconds are printed exactly as String(format: \"%.1f\") prints them",
+        arguments: [
+            0, 0.000_05, 0.000_25, 0.000_35, 0.001_05, 0.002_45, 0.012_345, 1.999_95, 12.5, 1e-9, 86_400.123_4,
+        ])
+    func matchesFormat(seconds: Double) {
+        #expect(LogValue.milliseconds(seconds) == .safe(String(format: "%.1f", seconds * 1000)))
+    }
+}

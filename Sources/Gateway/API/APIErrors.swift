@@ -47,7 +47,7 @@ struct IngestAnswer: Encodable {
 enum MediaType {
     static func accepts(_ declared: String?, for format: RecordFormat) -> Bool {
         guard let declared else { return false }
-        let base = declared.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let base = declared.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() }
         guard let base, !base.isEmpty else { return false }
         return base == format.mediaType.lowercased() || family(base) == family(format.mediaType.lowercased())
     }

@@ -8,7 +8,7 @@ struct ClientAuthenticator: Sendable {
     /// The client, or nil when the request carries no credentials the configuration knows.
     func client(for request: HTTPRequest) -> GatewayConfiguration.Client? {
         if let header = request.header("authorization"), header.lowercased().hasPrefix("bearer ") {
-            let token = String(header.dropFirst("bearer ".count)).trimmingCharacters(in: .whitespaces)
+            let token = header.dropFirst("bearer ".count).trimmingSpaces()
             // Every hash is compared, so the time taken does not tell which client (or none) matched.
             var found: GatewayConfiguration.Client?
             for client in clients {
