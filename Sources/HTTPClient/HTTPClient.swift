@@ -28,17 +28,16 @@ public final class HTTPClient: @unchecked Sendable {
     /// - Returns: the response, whatever its status code.
     /// - Throws: `HTTPClientError` when no response came: bad URL, timeout, connection or TLS failure.
     public func send(_ request: HTTPClientRequest) throws(HTTPClientError) -> HTTPClientResponse {
-        let shownURL = redactedURL(request.url)
         // A line break in a header would let a value smuggle in headers of its own.
-        for header in request.headers where (header.name + header.value).contains(where: \.isNewline) {
-            let named = header.name.contains(where: \.isNewline) ? "a header name" : "header \(header.name)"
-            throw .other(url: shownURL, reason: "\(named) contains a line break")
+        for header in request.headers where hasLineBreak(header.name) || hasLineBreak(header.value) {
+            let named = hasLineBreak(header.name) ? "a header name" : "header \(header.name)"
+            throw .other(url: redactedURL(request.url), reason: "\(named) contains a line break")
         }
-        if request.authorization?.headerValue.contains(where: \.isNewline) == true {
-            throw .other(url: shownURL, reason: "the authorization credentials contain a line break")
+        if let credentials = request.authorization?.headerValue, hasLineBreak(credentials) {
+            throw .other(url: redactedURL(request.url), reason: "the authorization credentials contain a line break")
         }
         guard let handle = borrowHandle() else {
-            throw .other(url: shownURL, reason: "libcurl could not create a handle")
+            throw .other(url: redactedURL(request.url), reason: "libcurl could not create a handle")
         }
         var reusable = true
         defer { giveBack(handle, reusable: reusable) }
@@ -48,7 +47,7 @@ public final class HTTPClient: @unchecked Sendable {
         guard code == CURLE_OK else {
             // A failed transfer may leave the handle's connection in any state; start the next one afresh.
             reusable = false
-            throw Self.error(for: code, url: shownURL, detail: transfer.errorText)
+            throw Self.error(for: code, url: redactedURL(request.url), detail: transfer.errorText)
         }
         var status = 0
         _ = primes_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
@@ -211,6 +210,13 @@ public final class HTTPClient: @unchecked Sendable {
 /// `curl_global_init` must run once, before any other libcurl call and not concurrently with one; a global
 /// `let` is initialised exactly once, on first use, under a lock.
 private let curlGlobalInitialisation: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+/// Whether `text` holds any line break Swift knows (CR, LF, VT, FF, NEL, U+2028, U+2029); checked on bytes
+/// first, since header values are nearly always plain ASCII.
+private func hasLineBreak(_ text: String) -> Bool {
+    let plain = text.utf8.allSatisfy { $0 < 0x80 && !(0x0A...0x0D).contains($0) }
+    return !plain && text.contains(where: \.isNewline)
+}
 
 /// The URL as it may appear in errors and logs: any `user:password@` part removed.
 func redactedURL(_ url: String) -> String {
