@@ -18,6 +18,8 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
     /// commits or delivery workers.
     private let reader: SQLiteConnection
     private let readerLock = NSLock()
+    /// Checkpoints the WAL beside the writer, so that no ingest waits for one.
+    private let checkpointer: WALCheckpointer
     /// Concurrent enqueues share a transaction and its fsync (`synchronous=FULL` stays as it is).
     let committer = GroupCommitter<NewBatch, BatchSummary>()
 
@@ -29,6 +31,12 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
         try connection.migrateOutbox()
         reader = try SQLiteConnection(path: path)
         try reader.execute("PRAGMA query_only=ON")
+        try connection.execute("PRAGMA wal_autocheckpoint=\(WALCheckpointer.writerThreshold)")
+        checkpointer = try WALCheckpointer(path: path)
+    }
+
+    deinit {
+        checkpointer.stop()
     }
 
     func locked<T>(_ body: () throws -> T) throws -> T {
