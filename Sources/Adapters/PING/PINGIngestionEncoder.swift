@@ -26,15 +26,25 @@ public struct PINGIngestionEncoder: Sendable {
     let rules: [PINGFieldRule]
     public let settings: PINGMappingSettings
     let codeLists: CanonicalCodeLists
+    /// The top-level canonical fields some ingestion field carries (`name`, `contacts`, `location`, …).
+    public let writtenFields: Set<String>
+    /// The canonical field that keys an individual in PING (its `progres_id`), sent with every update.
+    public static let keyField = "id"
 
     public init(mapping: MappingFile, codeLists: CanonicalCodeLists) throws(MappingError) {
         rules = try mapping.rules(as: PINGFieldRule.self)
         settings = try PINGMappingSettings(mapping: mapping)
         self.codeLists = codeLists
+        writtenFields = Set(rules.filter { $0.field != nil }.map(\.topLevelField))
     }
 
     /// The ingestion item for `person`, or a rejection naming the canonical field and the rule it breaks.
-    public func item(for person: Person, at location: RecordLocation) throws(RecordRejection) -> Item {
+    ///
+    /// - Parameter onlyFields: for a partial update (a status update, a decision taken in another system),
+    ///   the top-level canonical fields to send; the key field is always sent. Nil sends every mapped field.
+    public func item(for person: Person, at location: RecordLocation, onlyFields: Set<String>? = nil)
+        throws(RecordRejection) -> Item
+    {
         let json: JSONValue
         do {
             // Foundation's JSONDecoder builds a JSONValue slowly (a failed attempt per type); the PING parser
@@ -52,6 +62,9 @@ public struct PINGIngestionEncoder: Sendable {
 
         for rule in rules {
             guard let name = rule.field else { continue }
+            if let onlyFields, rule.topLevelField != Self.keyField, !onlyFields.contains(rule.topLevelField) {
+                continue
+            }
             do {
                 if let value = try value(of: rule, in: person, json: json, references: references, notHeld: &notHeld) {
                     fields.append((name, value))
@@ -64,6 +77,9 @@ public struct PINGIngestionEncoder: Sendable {
 
         notHeld += Self.uncovered(person, idScheme: settings.individualIdScheme)
         if person.languages.count > 1 { notHeld.append("languages[1...]") }
+        if let onlyFields {
+            notHeld = notHeld.filter { field in onlyFields.contains(FieldPath.root(of: field)) }
+        }
         let written = Set(fields.map(\.name))
         let needsWritten = rules.contains { $0.type == .specificNeed && $0.field.map(written.contains) == true }
         if person.specificNeeds.count > 1 || (!person.specificNeeds.isEmpty && !needsWritten) {

@@ -17,14 +17,18 @@ public final class DeliveryService: @unchecked Sendable {
         /// Nil: the destination has no agreement and receives nothing.
         public var agreement: DataSharingAgreement?
         public var retry: RetryPolicy
+        /// The sources that pull from the same system: each delivery tells their loop guard what it wrote.
+        public var pulledBy: [String]
 
         public init(
-            name: String, destination: any RecordDestination, agreement: DataSharingAgreement?, retry: RetryPolicy
+            name: String, destination: any RecordDestination, agreement: DataSharingAgreement?, retry: RetryPolicy,
+            pulledBy: [String] = []
         ) {
             self.name = name
             self.destination = destination
             self.agreement = agreement
             self.retry = retry
+            self.pulledBy = pulledBy
         }
     }
 
@@ -94,11 +98,18 @@ public final class DeliveryService: @unchecked Sendable {
             return dead(claim, "cannot prepare the record", ["\(error)"], log)
         }
         let context = DeliveryContext(
-            idempotencyKey: claim.idempotencyKey, remoteId: claim.remoteId, attempt: claim.attempt)
+            idempotencyKey: claim.idempotencyKey, remoteId: claim.remoteId, attempt: claim.attempt,
+            changedFields: claim.changedFields)
         let result = target.destination.deliver(record, context: context)
         metrics.observe(
             "primes_delivery_seconds", [("destination", target.name)], seconds: Date().timeIntervalSince(started))
-        return outcome(of: result, claim: claim, target: target, log: log)
+        var outcome = outcome(of: result, claim: claim, target: target, log: log)
+        if case .delivered = outcome.result, !target.pulledBy.isEmpty, let key = claim.recordKey,
+            let view = target.destination.heldView(of: record, context: context)
+        {
+            outcome.held = HeldFields(sources: target.pulledBy, recordKey: key, fieldHashes: FieldHashes.of(view))
+        }
+        return outcome
     }
 
     private func outcome(of result: DeliveryResult, claim: ClaimedDelivery, target: Target, log: Logger)

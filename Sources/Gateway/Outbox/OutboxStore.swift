@@ -56,11 +56,22 @@ public struct NewRecord: Sendable {
     public var contentHash: String
     /// The canonical NDJSON line, sorted keys, without its newline.
     public var payload: [UInt8]
+    /// For an update pulled from a partner: the top-level canonical fields that changed there, so that a
+    /// destination taking partial updates (PING) sends only those. Nil: the whole record is news.
+    public var changedFields: [String]?
+    /// For a pulled record: a hash per top-level canonical field (`FieldHashes`), which the source's cursor
+    /// keeps to tell the next pull's changes apart. Not stored with the record.
+    public var fieldHashes: [String: String]?
 
-    public init(key: String?, contentHash: String, payload: [UInt8]) {
+    public init(
+        key: String?, contentHash: String, payload: [UInt8], changedFields: [String]? = nil,
+        fieldHashes: [String: String]? = nil
+    ) {
         self.key = key
         self.contentHash = contentHash
         self.payload = payload
+        self.changedFields = changedFields
+        self.fieldHashes = fieldHashes
     }
 }
 
@@ -91,6 +102,8 @@ public struct ClaimedDelivery: Sendable {
     public var remoteId: String?
     /// The content hash the crosswalk says the destination already holds for this record's key.
     public var heldContentHash: String?
+    /// The record's changed fields, when it is a partial update pulled from a partner (`NewRecord`).
+    public var changedFields: [String]? = nil
 }
 
 /// What happened to one claimed delivery.
@@ -106,10 +119,31 @@ public struct DeliveryOutcome: Sendable {
 
     public var delivery: ClaimedDelivery
     public var result: Result
+    /// On a delivery to a system the gateway also pulls from: what that system now holds, recorded in the
+    /// pulling sources' cursors in the same transaction as the outcome.
+    public var held: HeldFields?
 
-    public init(delivery: ClaimedDelivery, result: Result) {
+    public init(delivery: ClaimedDelivery, result: Result, held: HeldFields? = nil) {
         self.delivery = delivery
         self.result = result
+        self.held = held
+    }
+}
+
+/// The fields a delivery wrote into a system that sources of the gateway also pull from: the loop guard's
+/// provenance. A later pull from one of `sources` whose fields all match what the gateway wrote there is
+/// the gateway's own write coming back, and is not sent on.
+public struct HeldFields: Sendable, Equatable {
+    /// The sources pulling from the system the delivery went to.
+    public var sources: [String]
+    public var recordKey: String
+    /// A hash per top-level canonical field written (`FieldHashes`).
+    public var fieldHashes: [String: String]
+
+    public init(sources: [String], recordKey: String, fieldHashes: [String: String]) {
+        self.sources = sources
+        self.recordKey = recordKey
+        self.fieldHashes = fieldHashes
     }
 }
 

@@ -20,32 +20,31 @@ extension SQLiteOutboxStore: SourceStore {
             try connection.transaction {
                 try ensureSourceRow(pull.source)
                 var batch = pull.batch
-                var changed: [NewRecord] = []
-                // A subject twice in one pull counts as its last version, as a second pull would.
-                var pulledNow: [String: String] = [:]
+                var sorting = PulledSubjects(pull: pull)
                 for record in batch.records {
                     guard let key = record.key else {
-                        changed.append(record)
+                        sorting.take(record, held: nil)
                         continue
                     }
-                    let held = try pulledNow[key] ?? pulledHash(source: pull.source, key: key)
-                    guard held != record.contentHash else { continue }
-                    pulledNow[key] = record.contentHash
-                    changed.append(record)
+                    let held = try sorting.updates[key] ?? heldSubject(source: pull.source, key: key)
+                    sorting.take(record, held: held)
                 }
-                let unchanged = batch.records.count - changed.count
-                batch.records = changed
+                batch.records = sorting.changed
                 var batchId: String?
-                if !changed.isEmpty {
+                if !sorting.changed.isEmpty {
                     _ = try insert(batch)
                     batchId = batch.id
                 }
-                for (key, hash) in pulledNow {
+                for (key, subject) in sorting.updates {
                     try connection.query(
-                        "INSERT INTO source_records (source, record_key, content_hash, pulled_at) "
-                            + "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (source, record_key) DO UPDATE SET "
-                            + "content_hash = excluded.content_hash, pulled_at = excluded.pulled_at",
-                        [.text(pull.source), .text(key), .text(hash), .real(now)])
+                        "INSERT INTO source_records (source, record_key, content_hash, pulled_at, field_hashes, "
+                            + "written_at) VALUES (?1, ?2, ?3, ?4, ?5, NULL) ON CONFLICT (source, record_key) "
+                            + "DO UPDATE SET content_hash = excluded.content_hash, pulled_at = excluded.pulled_at, "
+                            + "field_hashes = excluded.field_hashes, written_at = NULL",
+                        [
+                            .text(pull.source), .text(key), .text(subject.contentHash ?? ""), .real(now),
+                            subject.fieldHashes.map { .text(FieldHashes.text($0)) } ?? .null,
+                        ])
                 }
                 if let file = pull.file {
                     try connection.query(
@@ -56,26 +55,35 @@ extension SQLiteOutboxStore: SourceStore {
                             batchId.map(SQLValue.text) ?? .null, .real(now),
                         ])
                 }
-                let fileCounts: (Int64, Int64) =
-                    switch pull.file?.outcome {
-                    case .none: (0, 0)
-                    case .done: (1, 0)
-                    case .rejected: (1, 1)
-                    }
+                let counts = sorting.counts
                 try connection.query(
                     "UPDATE source_state SET records_pulled = records_pulled + ?1, "
                         + "records_enqueued = records_enqueued + ?2, records_unchanged = records_unchanged + ?3, "
                         + "records_rejected = records_rejected + ?4, files_processed = files_processed + ?5, "
                         + "files_rejected = files_rejected + ?6, last_file = COALESCE(?7, last_file), "
-                        + "cursor = COALESCE(?8, cursor) WHERE source = ?9",
+                        + "cursor = COALESCE(?8, cursor), records_echoed = records_echoed + ?9 WHERE source = ?10",
                     [
-                        .integer(Int64(pull.batch.records.count)), .integer(Int64(changed.count)),
-                        .integer(Int64(unchanged)), .integer(Int64(pull.batch.rejectedCount)), .integer(fileCounts.0),
-                        .integer(fileCounts.1), pull.file.map { .text($0.name) } ?? .null,
-                        pull.cursor.map(SQLValue.text) ?? .null, .text(pull.source),
+                        .integer(counts.pulled), .integer(counts.enqueued), .integer(counts.unchanged),
+                        .integer(counts.rejected), .integer(counts.files), .integer(counts.filesRejected),
+                        pull.file.map { .text($0.name) } ?? .null, pull.cursor.map(SQLValue.text) ?? .null,
+                        .integer(counts.echoed), .text(pull.source),
                     ])
-                return PullSummary(batch: batchId, enqueued: changed.count, unchanged: unchanged)
+                return sorting.summary(batch: batchId)
             }
+        }
+    }
+
+    /// Lays the fields a delivery wrote over each pulling source's memory of the subject; inside the
+    /// caller's transaction.
+    func recordHeld(_ held: HeldFields, now: Double) throws {
+        for source in held.sources {
+            var hashes = try heldSubject(source: source, key: held.recordKey)?.fieldHashes ?? [:]
+            hashes.merge(held.fieldHashes) { _, written in written }
+            try connection.query(
+                "INSERT INTO source_records (source, record_key, content_hash, pulled_at, field_hashes, written_at) "
+                    + "VALUES (?1, ?2, '', 0, ?3, ?4) ON CONFLICT (source, record_key) DO UPDATE SET "
+                    + "field_hashes = excluded.field_hashes, written_at = excluded.written_at",
+                [.text(source), .text(held.recordKey), .text(FieldHashes.text(hashes)), .real(now)])
         }
     }
 
@@ -94,7 +102,8 @@ extension SQLiteOutboxStore: SourceStore {
         try locked {
             try connection.query(
                 "SELECT source, last_poll_at, last_error, cursor, last_file, records_pulled, records_enqueued, "
-                    + "records_unchanged, records_rejected, files_processed, files_rejected FROM source_state "
+                    + "records_unchanged, records_rejected, files_processed, files_rejected, records_echoed "
+                    + "FROM source_state "
                     + "ORDER BY source"
             ).map { row in
                 var status = SourceStatus(source: row[0].text ?? "")
@@ -108,16 +117,23 @@ extension SQLiteOutboxStore: SourceStore {
                 status.recordsRejected = Int(row[8].integer ?? 0)
                 status.filesProcessed = Int(row[9].integer ?? 0)
                 status.filesRejected = Int(row[10].integer ?? 0)
+                status.recordsEchoed = Int(row[11].integer ?? 0)
                 return status
             }
         }
     }
 
-    private func pulledHash(source: String, key: String) throws -> String? {
-        try connection.query(
-            "SELECT content_hash FROM source_records WHERE source = ?1 AND record_key = ?2",
-            [.text(source), .text(key)]
-        ).first?.first?.text
+    private func heldSubject(source: String, key: String) throws -> HeldSubject? {
+        guard
+            let row = try connection.query(
+                "SELECT content_hash, field_hashes, written_at FROM source_records "
+                    + "WHERE source = ?1 AND record_key = ?2",
+                [.text(source), .text(key)]
+            ).first
+        else { return nil }
+        return HeldSubject(
+            contentHash: row[0].text.flatMap { $0.isEmpty ? nil : $0 }, fieldHashes: FieldHashes.parse(row[1].text),
+            writtenAt: row[2].real)
     }
 
     /// Creates the source's counters row when it has none; inside the caller's transaction.
@@ -130,9 +146,21 @@ extension SQLiteOutboxStore: SourceStore {
     }
 }
 
-/// The tables of the sources' cursors, step 3 of `OutboxMigrations`. Only the SQLite store reads and writes
-/// them so far; PostgreSQL gets the tables so that a later `SourceStore` conformance needs no new step.
+/// The tables of the sources' cursors, steps 3 and 4 of `OutboxMigrations`, the same in both stores.
 enum SourceSchema {
+    /// Step 4: a record's changed fields (a partial update pulled from a partner); per subject, the field
+    /// hashes last seen at the source's system and when the gateway last wrote there; the echo counter.
+    static let loopGuardStatements = [
+        "ALTER TABLE records ADD COLUMN changed_fields TEXT",
+        "ALTER TABLE source_records ADD COLUMN field_hashes TEXT",
+        "ALTER TABLE source_records ADD COLUMN written_at REAL",
+        "ALTER TABLE source_state ADD COLUMN records_echoed INTEGER NOT NULL DEFAULT 0",
+    ]
+
+    static var loopGuardPostgresStatements: [String] {
+        loopGuardStatements.map { $0.replacingOccurrences(of: " REAL", with: " DOUBLE PRECISION") }
+    }
+
     static var postgresStatements: [String] {
         statements.map { $0.replacingOccurrences(of: " REAL", with: " DOUBLE PRECISION") }
     }

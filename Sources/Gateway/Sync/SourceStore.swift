@@ -71,11 +71,15 @@ public struct PullSummary: Sendable, Equatable {
     public var enqueued: Int
     /// Records left out because their subject's content is the same as at the last pull.
     public var unchanged: Int
+    /// Records left out because they differed from the last pull only by what the gateway itself wrote
+    /// into the system since (the loop guard).
+    public var echoed: Int
 
-    public init(batch: String?, enqueued: Int, unchanged: Int) {
+    public init(batch: String?, enqueued: Int, unchanged: Int, echoed: Int = 0) {
         self.batch = batch
         self.enqueued = enqueued
         self.unchanged = unchanged
+        self.echoed = echoed
     }
 }
 
@@ -92,6 +96,8 @@ public struct SourceStatus: Sendable, Codable, Equatable {
     public var recordsEnqueued: Int
     public var recordsUnchanged: Int
     public var recordsRejected: Int
+    /// Records that were the gateway's own writes coming back, left out by the loop guard.
+    public var recordsEchoed: Int
     public var filesProcessed: Int
     public var filesRejected: Int
 
@@ -101,6 +107,7 @@ public struct SourceStatus: Sendable, Codable, Equatable {
         recordsEnqueued = 0
         recordsUnchanged = 0
         recordsRejected = 0
+        recordsEchoed = 0
         filesProcessed = 0
         filesRejected = 0
     }
