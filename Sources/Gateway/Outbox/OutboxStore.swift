@@ -119,33 +119,13 @@ public struct DeliveryOutcome: Sendable {
 
     public var delivery: ClaimedDelivery
     public var result: Result
-    /// On a delivery to a system the gateway also pulls from: what that system now holds, recorded in the
-    /// pulling sources' cursors in the same transaction as the outcome.
-    public var held: HeldFields?
 
-    public init(delivery: ClaimedDelivery, result: Result, held: HeldFields? = nil) {
+    public init(delivery: ClaimedDelivery, result: Result) {
         self.delivery = delivery
         self.result = result
-        self.held = held
     }
 }
 
-/// The fields a delivery wrote into a system that sources of the gateway also pull from: the loop guard's
-/// provenance. A later pull from one of `sources` whose fields all match what the gateway wrote there is
-/// the gateway's own write coming back, and is not sent on.
-public struct HeldFields: Sendable, Equatable {
-    /// The sources pulling from the system the delivery went to.
-    public var sources: [String]
-    public var recordKey: String
-    /// A hash per top-level canonical field written (`FieldHashes`).
-    public var fieldHashes: [String: String]
-
-    public init(sources: [String], recordKey: String, fieldHashes: [String: String]) {
-        self.sources = sources
-        self.recordKey = recordKey
-        self.fieldHashes = fieldHashes
-    }
-}
 
 /// The states of a delivery, as stored and as `GET /v1/batches/{id}` shows them.
 public enum DeliveryState: String, Sendable, Codable, CaseIterable {

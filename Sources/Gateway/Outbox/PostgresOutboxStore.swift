@@ -207,7 +207,6 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
         try withTransaction { connection in
             try recordDelivered(delivered, now: now, on: connection)
             for outcome in others { try record(outcome, now: now, on: connection) }
-            for held in outcomes.compactMap(\.held) { try recordHeld(held, now: now, on: connection) }
         }
     }
 

@@ -159,10 +159,7 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
         guard !outcomes.isEmpty else { return }
         try locked {
             try connection.transaction {
-                for outcome in outcomes {
-                    try record(outcome, now: now)
-                    if let held = outcome.held { try recordHeld(held, now: now) }
-                }
+                for outcome in outcomes { try record(outcome, now: now) }
             }
         }
     }

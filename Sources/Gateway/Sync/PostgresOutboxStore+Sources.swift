@@ -110,9 +110,18 @@ extension PostgresOutboxStore: SourceStore {
         }
     }
 
-    /// Lays the fields a delivery wrote over each pulling source's memory of the subject; inside the
+    public func recordWrites(_ writes: [HeldFields], now: Double) throws {
+        try withTransaction { connection in
+            // In key order, so that two instances recording writes at once wait rather than deadlock.
+            for held in writes.sorted(by: { $0.recordKey < $1.recordKey }) {
+                try recordHeld(held, now: now, on: connection)
+            }
+        }
+    }
+
+    /// Lays the fields a delivery writes over each pulling source's memory of the subject; inside the
     /// caller's transaction.
-    func recordHeld(_ held: HeldFields, now: Double, on connection: PostgresConnection) throws {
+    private func recordHeld(_ held: HeldFields, now: Double, on connection: PostgresConnection) throws {
         for source in held.sources {
             var hashes =
                 try Self.heldSubjects(source: source, keys: [held.recordKey], on: connection)[held.recordKey]?

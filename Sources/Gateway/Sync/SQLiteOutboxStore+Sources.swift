@@ -73,9 +73,17 @@ extension SQLiteOutboxStore: SourceStore {
         }
     }
 
-    /// Lays the fields a delivery wrote over each pulling source's memory of the subject; inside the
+    public func recordWrites(_ writes: [HeldFields], now: Double) throws {
+        try locked {
+            try connection.transaction {
+                for held in writes { try recordHeld(held, now: now) }
+            }
+        }
+    }
+
+    /// Lays the fields a delivery writes over each pulling source's memory of the subject; inside the
     /// caller's transaction.
-    func recordHeld(_ held: HeldFields, now: Double) throws {
+    private func recordHeld(_ held: HeldFields, now: Double) throws {
         for source in held.sources {
             var hashes = try heldSubject(source: source, key: held.recordKey)?.fieldHashes ?? [:]
             hashes.merge(held.fieldHashes) { _, written in written }

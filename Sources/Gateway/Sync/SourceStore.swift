@@ -20,6 +20,10 @@ public protocol SourceStore: AnyObject, Sendable {
 
     /// Every source's state, in name order.
     func sourceStatuses() throws -> [SourceStatus]
+
+    /// Lays the fields deliveries are about to write into a system over the memory of each subject kept by
+    /// the sources pulling from that system, in one transaction.
+    func recordWrites(_ writes: [HeldFields], now: Double) throws
 }
 
 /// A file a source has processed, as its cursor remembers it.
@@ -110,5 +114,22 @@ public struct SourceStatus: Sendable, Codable, Equatable {
         recordsEchoed = 0
         filesProcessed = 0
         filesRejected = 0
+    }
+}
+
+/// The fields a delivery writes into a system that sources of the gateway also pull from: the loop guard's
+/// provenance. A later pull from one of `sources` whose fields all match what the gateway wrote there is
+/// the gateway's own write coming back, and is not sent on.
+public struct HeldFields: Sendable, Equatable {
+    /// The sources pulling from the system the delivery went to.
+    public var sources: [String]
+    public var recordKey: String
+    /// A hash per top-level canonical field written (`FieldHashes`).
+    public var fieldHashes: [String: String]
+
+    public init(sources: [String], recordKey: String, fieldHashes: [String: String]) {
+        self.sources = sources
+        self.recordKey = recordKey
+        self.fieldHashes = fieldHashes
     }
 }
