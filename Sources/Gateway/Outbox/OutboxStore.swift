@@ -126,7 +126,6 @@ public struct DeliveryOutcome: Sendable {
     }
 }
 
-
 /// The states of a delivery, as stored and as `GET /v1/batches/{id}` shows them.
 public enum DeliveryState: String, Sendable, Codable, CaseIterable {
     case queued, delivering, delivered, failed, dead
