@@ -356,13 +356,10 @@ public struct PINGDestination: RecordDestination {
         return client.ingest([person], encoder: encoder, onlyFields: context.changedFields.map(Set.init))[0]
     }
 
-    /// The fields of the person this delivery writes: those the mapping sends, or of them only the changed
-    /// ones, with the key.
+    /// What PING holds of the person after this delivery, as a retrieval reads it back: the fields the
+    /// mapping writes (of them only the changed ones, for a partial update) with the key.
     public func heldView(of record: CanonicalRecord, context: DeliveryContext) -> CanonicalRecord? {
-        var fields = encoder.writtenFields.union([PINGIngestionEncoder.keyField])
-        if let changed = context.changedFields { fields.formIntersection(changed + [PINGIngestionEncoder.keyField]) }
-        guard case .object(let all)? = try? JSONValue(encoding: record) else { return nil }
-        let kept = all.filter { fields.contains($0.key) || $0.key == "recordType" }
-        return try? JSONValue.object(kept).decode(as: CanonicalRecord.self)
+        guard case .person(let person) = record else { return nil }
+        return encoder.heldView(of: person, onlyFields: context.changedFields.map(Set.init)).map(CanonicalRecord.person)
     }
 }

@@ -88,6 +88,38 @@ public struct PINGIngestionEncoder: Sendable {
         return Item(externalId: person.ref ?? person.id ?? "", fields: fields, notHeld: notHeld)
     }
 
+    /// The part of `person` PING holds once an ingestion of it is applied, in the form a retrieval gives it
+    /// back: each written field's canonical value, with the constants the mapping sets beside it on reading
+    /// (`alongside`), and of the lists PING keeps one entry of (languages, specific needs) the first.
+    ///
+    /// - Parameter onlyFields: as for `item(for:at:onlyFields:)`.
+    public func heldView(of person: Person, onlyFields: Set<String>?) -> Person? {
+        guard let json = try? JSONValue(encoding: CanonicalRecord.person(person)) else { return nil }
+        var view: JSONValue = .object(["recordType": "person"])
+        for rule in rules where rule.field != nil {
+            let field = rule.topLevelField
+            if let onlyFields, field != Self.keyField, !onlyFields.contains(field) { continue }
+            switch rule.type {
+            case .language, .languageLevel, .specificNeed:
+                if let first = (try? FieldPath(field + "[0]"))?.value(in: json), let path = try? FieldPath(field) {
+                    try? path.set(.array([first]), in: &view)
+                }
+            case .locationLevel:
+                if let path = try? FieldPath("location.levels"), let levels = path.value(in: json) {
+                    try? path.set(levels, in: &view)
+                }
+            case .text, .date, .optionSet, .reference, .country:
+                guard let path = rule.canonical, let value = path.value(in: json) else { continue }
+                try? path.set(value, in: &view)
+                if rule.type == .text {
+                    for (path, constant) in rule.alongside { try? path.set(constant, in: &view) }
+                }
+            }
+        }
+        guard case .person(let held)? = try? view.decode(as: CanonicalRecord.self) else { return nil }
+        return held
+    }
+
     // MARK: - Values
 
     private func value(
