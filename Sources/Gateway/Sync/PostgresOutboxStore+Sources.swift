@@ -7,15 +7,8 @@ import Foundation
 extension PostgresOutboxStore: SourceStore {
     public func processedFile(source: String, checksum: String) throws -> ProcessedFile? {
         try withTransaction { connection in
-            guard
-                let row = try connection.query(
-                    "SELECT name, outcome, batch_id FROM source_files WHERE source = $1 AND checksum = $2",
-                    [.text(source), .text(checksum)]
-                ).first, let name = row[0].text
-            else { return nil }
-            return ProcessedFile(
-                name: name, checksum: checksum, outcome: ProcessedFile.Outcome(rawValue: row[1].text ?? "") ?? .done,
-                batch: row[2].text)
+            try connection.query(SourceSQL.postgres(SourceSQL.processedFile), [.text(source), .text(checksum)])
+                .first.flatMap { SourceSQL.processedFile($0, checksum: checksum) }
         }
     }
 
@@ -51,28 +44,11 @@ extension PostgresOutboxStore: SourceStore {
                         .text(PostgresArray.text(updates.map { $0.value.fieldHashes.map(FieldHashes.text) })),
                     ])
             }
-            if let file = pull.file {
-                try connection.query(
-                    "INSERT INTO source_files (source, checksum, name, outcome, batch_id, processed_at) "
-                        + "VALUES ($1, $2, $3, $4, $5, $6)",
-                    [
-                        .text(pull.source), .text(file.checksum), .text(file.name), .text(file.outcome.rawValue),
-                        batchId.map(SQLValue.text) ?? .null, .real(now),
-                    ])
+            if let parameters = SourceSQL.fileParameters(pull, batch: batchId, now: now) {
+                try connection.query(SourceSQL.postgres(SourceSQL.insertFile), parameters)
             }
-            let counts = sorting.counts
             try connection.query(
-                "UPDATE source_state SET records_pulled = records_pulled + $1, "
-                    + "records_enqueued = records_enqueued + $2, records_unchanged = records_unchanged + $3, "
-                    + "records_rejected = records_rejected + $4, files_processed = files_processed + $5, "
-                    + "files_rejected = files_rejected + $6, last_file = COALESCE($7, last_file), "
-                    + "cursor = COALESCE($8, cursor), records_echoed = records_echoed + $9 WHERE source = $10",
-                [
-                    .integer(counts.pulled), .integer(counts.enqueued), .integer(counts.unchanged),
-                    .integer(counts.rejected), .integer(counts.files), .integer(counts.filesRejected),
-                    pull.file.map { .text($0.name) } ?? .null, pull.cursor.map(SQLValue.text) ?? .null,
-                    .integer(counts.echoed), .text(pull.source),
-                ])
+                SourceSQL.postgres(SourceSQL.addCounters), SourceSQL.counterParameters(pull, sorting))
             return sorting.summary(batch: batchId)
         }
     }
@@ -81,32 +57,14 @@ extension PostgresOutboxStore: SourceStore {
         try withTransaction { connection in
             try Self.lockSourceRow(source, on: connection)
             try connection.query(
-                "UPDATE source_state SET last_poll_at = $1, last_error = $2 WHERE source = $3",
+                SourceSQL.postgres(SourceSQL.recordPoll),
                 [.real(now), error.map(SQLValue.text) ?? .null, .text(source)])
         }
     }
 
     public func sourceStatuses() throws -> [SourceStatus] {
         try withTransaction { connection in
-            try connection.query(
-                "SELECT source, last_poll_at, last_error, cursor, last_file, records_pulled, records_enqueued, "
-                    + "records_unchanged, records_rejected, files_processed, files_rejected, records_echoed "
-                    + "FROM source_state ORDER BY source"
-            ).map { row in
-                var status = SourceStatus(source: row[0].text ?? "")
-                status.lastPollAt = row[1].real
-                status.lastError = row[2].text
-                status.cursor = row[3].text
-                status.lastFile = row[4].text
-                status.recordsPulled = Int(row[5].integer ?? 0)
-                status.recordsEnqueued = Int(row[6].integer ?? 0)
-                status.recordsUnchanged = Int(row[7].integer ?? 0)
-                status.recordsRejected = Int(row[8].integer ?? 0)
-                status.filesProcessed = Int(row[9].integer ?? 0)
-                status.filesRejected = Int(row[10].integer ?? 0)
-                status.recordsEchoed = Int(row[11].integer ?? 0)
-                return status
-            }
+            try connection.query(SourceSQL.postgres(SourceSQL.statuses)).map(SourceSQL.status)
         }
     }
 
@@ -128,9 +86,7 @@ extension PostgresOutboxStore: SourceStore {
                 .fieldHashes ?? [:]
             hashes.merge(held.fieldHashes) { _, written in written }
             try connection.query(
-                "INSERT INTO source_records (source, record_key, content_hash, pulled_at, field_hashes, written_at) "
-                    + "VALUES ($1, $2, '', 0, $3, $4) ON CONFLICT (source, record_key) DO UPDATE SET "
-                    + "field_hashes = excluded.field_hashes, written_at = excluded.written_at",
+                SourceSQL.postgres(SourceSQL.recordWritten),
                 [.text(source), .text(held.recordKey), .text(FieldHashes.text(hashes)), .real(now)])
         }
     }
@@ -140,27 +96,16 @@ extension PostgresOutboxStore: SourceStore {
         -> [String: HeldSubject]
     {
         guard !keys.isEmpty else { return [:] }
-        var held: [String: HeldSubject] = [:]
-        for row in try connection.query(
+        let rows = try connection.query(
             "SELECT record_key, content_hash, field_hashes, written_at FROM source_records "
                 + "WHERE source = $1 AND record_key = ANY($2::text[])",
             [.text(source), .text(PostgresArray.text(keys))])
-        {
-            guard let key = row[0].text else { continue }
-            held[key] = HeldSubject(
-                contentHash: row[1].text.flatMap { $0.isEmpty ? nil : $0 },
-                fieldHashes: FieldHashes.parse(row[2].text), writtenAt: row[3].real)
-        }
-        return held
+        return Dictionary(rows.compactMap(SourceSQL.heldSubject)) { first, _ in first }
     }
 
     /// Creates the source's counters row when it has none and locks it until the transaction ends.
     private static func lockSourceRow(_ source: String, on connection: PostgresConnection) throws {
-        try connection.query(
-            "INSERT INTO source_state (source, records_pulled, records_enqueued, records_unchanged, "
-                + "records_rejected, files_processed, files_rejected) VALUES ($1, 0, 0, 0, 0, 0, 0) "
-                + "ON CONFLICT (source) DO NOTHING",
-            [.text(source)])
+        try connection.query(SourceSQL.postgres(SourceSQL.ensureSourceRow), [.text(source)])
         _ = try connection.query("SELECT source FROM source_state WHERE source = $1 FOR UPDATE", [.text(source)])
     }
 }
