@@ -40,11 +40,8 @@ enum SyncCommand {
 
     private static func pollOnce(_ configuration: GatewayConfiguration, source name: String) throws -> Int32 {
         guard configuration.source(named: name) != nil else {
-            throw UsageError.invalidValue(
-                option: "source",
-                reason: "no source \"\(name)\" in the configuration (known: "
-                    + configuration.sources.map(\.name).joined(separator: ", ") + ")",
-                command: spec.name)
+            throw UsageError.unknownName(
+                name, option: "source", known: configuration.sources.map(\.name), command: spec.name)
         }
         let runtime = try GatewayRuntime(
             configuration: configuration, environment: try AdapterEnvironment.load(),
