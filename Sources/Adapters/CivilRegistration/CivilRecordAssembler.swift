@@ -11,22 +11,26 @@ import PrimesModel
 /// `Person`. That keeps every canonical field reachable from a mapping file, but it costs: on 100,000 FHIR
 /// births this engine spends several times the CPU of xsltproc (see `Benchmarks/bench-civil-xml.sh`), so the
 /// issue's speed targets are not met; compiling rules to direct setters is the next step.
-final class CivilRecordAssembler {
+final class CivilRecordAssembler<Source: CivilRecordSource> {
     private let dialect: CivilDialect
+    private let plan: CivilRecordPlan<Source.Path>
     private let context: ConversionContext
     private let format: String
 
-    init(dialect: CivilDialect, context: ConversionContext, format: String) {
+    init(dialect: CivilDialect, plan: CivilRecordPlan<Source.Path>, context: ConversionContext, format: String) {
         self.dialect = dialect
+        self.plan = plan
         self.context = context
         self.format = format
     }
+
+    private typealias Rule = CivilRecordPlan<Source.Path>.Rule
 
     /// What one record's persons read, in order, tracked as the rules consume the document's nodes.
     private struct Reading {
         var issues: [FieldIssue] = []
         var warnings: [FieldIssue] = []
-        var consumed = Set<UnsafeMutableRawPointer>()
+        var consumed = Set<Source.Node>()
         var kept: [String] = []
     }
 
@@ -34,25 +38,26 @@ final class CivilRecordAssembler {
         var role: String
         var relationship: String?
         var tree: JSONValue
-        var element: xmlNodePtr
+        var element: Source.Node
     }
 
-    func assemble(_ document: XMLRecordDocument, location: RecordLocation, index: Int) -> [ReadItem] {
+    func assemble(_ document: Source, location: RecordLocation, index: Int) -> [ReadItem] {
         var reading = Reading()
         var event = JSONValue.object([:])
         var persons: [ReadPerson] = []
 
         var recordFields = JSONValue.object([:])
-        for rule in dialect.rules(in: "record") {
+        for rule in plan.recordRules {
             apply(rule, from: document.root, in: document, event: &event, person: &recordFields, reading: &reading)
         }
-        for spec in dialect.persons {
-            for element in document.nodes(spec.select, from: document.root) {
+        for person in plan.persons {
+            let spec = person.spec
+            for element in document.nodes(person.select, from: document.root) {
                 var tree = spec.role == "subject" ? recordFields : JSONValue.object([:])
-                for rule in dialect.rules(in: spec.role) {
+                for rule in person.rules {
                     apply(rule, from: element, in: document, event: &event, person: &tree, reading: &reading)
                 }
-                let relationship = relationshipType(spec, element: element, tree: tree, in: document, &reading)
+                let relationship = relationshipType(person, element: element, tree: tree, in: document, &reading)
                 persons.append(ReadPerson(role: spec.role, relationship: relationship, tree: tree, element: element))
             }
         }
@@ -64,11 +69,12 @@ final class CivilRecordAssembler {
             return [.rejected(RecordRejection(location: location, issues: [issue]))]
         }
 
-        let personElements = Set(persons.map { UnsafeMutableRawPointer($0.element) })
+        let personElements = Set(persons.map(\.element))
         for position in persons.indices {
-            keepUnread(below: persons[position].element, into: &persons[position].tree, skipping: [], &reading)
+            keepUnread(
+                below: persons[position].element, in: document, into: &persons[position].tree, skipping: [], &reading)
         }
-        keepUnread(below: document.root, into: &persons[0].tree, skipping: personElements, &reading)
+        keepUnread(below: document.root, in: document, into: &persons[0].tree, skipping: personElements, &reading)
         link(&persons, event: event, index: index, reading: &reading)
 
         var items: [ReadItem] = []
@@ -94,24 +100,25 @@ final class CivilRecordAssembler {
     // MARK: - Rules
 
     private func apply(
-        _ rule: CivilFieldRule, from element: xmlNodePtr, in document: XMLRecordDocument, event: inout JSONValue,
+        _ planned: Rule, from element: Source.Node, in document: Source, event: inout JSONValue,
         person: inout JSONValue, reading: inout Reading
     ) {
+        let rule = planned.rule
         if case .none = rule.target {
-            consumeTemplate(rule, from: element, in: document, &reading)
+            consumeTemplate(planned, from: element, in: document, &reading)
             return
         }
         if rule.writeOnly { return }
         let values: [JSONValue]
-        if let each = rule.each {
+        if let each = planned.each {
             var items: [JSONValue] = []
-            for node in document.nodes(each.read, from: element) {
-                if rule.fields.isEmpty, let read = rule.read {
-                    items.append(contentsOf: readValues(rule, read, from: node, in: document, &reading))
+            for node in document.nodes(each, from: element) {
+                if planned.fields.isEmpty, let read = planned.read {
+                    items.append(contentsOf: readValues(planned, read, from: node, in: document, &reading))
                     continue
                 }
                 var item = JSONValue.object([:])
-                for field in rule.fields {
+                for field in planned.fields {
                     var ignored = JSONValue.object([:])
                     apply(field, from: node, in: document, event: &ignored, person: &item, reading: &reading)
                 }
@@ -119,8 +126,8 @@ final class CivilRecordAssembler {
             }
             guard !items.isEmpty else { return }
             values = [.array(items)]
-        } else if let read = rule.read {
-            values = readValues(rule, read, from: element, in: document, &reading)
+        } else if let read = planned.read {
+            values = readValues(planned, read, from: element, in: document, &reading)
         } else {
             return
         }
@@ -147,32 +154,34 @@ final class CivilRecordAssembler {
     /// Marks as read the values a template rule writes (a coding's system URI, `Patient/{subject.ref}`), so
     /// that they are not kept as unread; a value that differs from the template stays in extensions.
     private func consumeTemplate(
-        _ rule: CivilFieldRule, from element: xmlNodePtr, in document: XMLRecordDocument, _ reading: inout Reading
+        _ planned: Rule, from element: Source.Node, in document: Source, _ reading: inout Reading
     ) {
-        guard let template = rule.template, let read = rule.read else { return }
+        let rule = planned.rule
+        guard let template = rule.template, let read = planned.read else { return }
         for node in document.nodes(read, from: element) {
-            let text = xmlNodeText(node).trimmedWhitespace
+            let text = document.text(node).trimmedWhitespace
             var matches = text == template
             if let (prefix, suffix) = rule.templateParts {
                 matches = text.count > prefix.count + suffix.count && text.hasPrefix(prefix) && text.hasSuffix(suffix)
             }
-            if matches { reading.consumed.insert(UnsafeMutableRawPointer(node)) }
+            if matches { reading.consumed.insert(node) }
         }
     }
 
     /// The canonical values of the nodes `read` selects, each through the rule's parser and code list.
     private func readValues(
-        _ rule: CivilFieldRule, _ read: XPathExpression, from element: xmlNodePtr, in document: XMLRecordDocument,
+        _ planned: Rule, _ read: Source.Path, from element: Source.Node, in document: Source,
         _ reading: inout Reading
     ) -> [JSONValue] {
+        let rule = planned.rule
         var values: [JSONValue] = []
         for node in document.nodes(read, from: element) {
-            reading.consumed.insert(UnsafeMutableRawPointer(node))
-            if case .parts(let parts) = rule.date {
+            reading.consumed.insert(node)
+            if let parts = planned.parts {
                 if let date = readParts(rule, parts, from: node, in: document, &reading) { values.append(date) }
                 continue
             }
-            let text = xmlNodeText(node).trimmedWhitespace
+            let text = document.text(node).trimmedWhitespace
             if text.isEmpty {
                 reading.warnings.append(warning(rule, "empty element read as absent"))
                 continue
@@ -184,13 +193,13 @@ final class CivilRecordAssembler {
     }
 
     private func readParts(
-        _ rule: CivilFieldRule, _ parts: CivilDateParser.Parts, from node: xmlNodePtr,
-        in document: XMLRecordDocument, _ reading: inout Reading
+        _ rule: CivilFieldRule, _ parts: (year: Source.Path, month: Source.Path?, day: Source.Path?),
+        from node: Source.Node, in document: Source, _ reading: inout Reading
     ) -> JSONValue? {
-        func part(_ path: (read: XPathExpression, write: XMLWritePath)?) -> String? {
-            guard let path, let found = document.nodes(path.read, from: node).first else { return nil }
-            reading.consumed.insert(UnsafeMutableRawPointer(found))
-            let text = xmlNodeText(found).trimmedWhitespace
+        func part(_ path: Source.Path?) -> String? {
+            guard let path, let found = document.nodes(path, from: node).first else { return nil }
+            reading.consumed.insert(found)
+            let text = document.text(found).trimmedWhitespace
             return text.isEmpty || rule.unknownMarkers.contains(text) ? nil : text
         }
         guard let year = part(parts.year) else { return nil }
@@ -228,22 +237,23 @@ final class CivilRecordAssembler {
     }
 
     private func relationshipType(
-        _ spec: CivilDialect.PersonSpec, element: xmlNodePtr, tree: JSONValue, in document: XMLRecordDocument,
+        _ person: CivilRecordPlan<Source.Path>.Person, element: Source.Node, tree: JSONValue, in document: Source,
         _ reading: inout Reading
     ) -> String? {
-        switch spec.relationship {
+        switch person.spec.relationship {
         case nil:
             return nil
         case .bySex(let table, let otherwise):
             let sex = tree.member("sex")?.scalarText ?? ""
             return table[sex] ?? otherwise
-        case .coded(let coding, _, let system, _, let code, _, let list):
+        case .coded:
+            guard let (coding, system, code, list) = person.coded else { return nil }
             for node in document.nodes(coding, from: element) {
                 guard let codeNode = document.nodes(code, from: node).first else { continue }
-                reading.consumed.insert(UnsafeMutableRawPointer(codeNode))
+                reading.consumed.insert(codeNode)
                 let systemNode = document.nodes(system, from: node).first
-                if let systemNode { reading.consumed.insert(UnsafeMutableRawPointer(systemNode)) }
-                let uri = systemNode.map { xmlNodeText($0).trimmedWhitespace }
+                if let systemNode { reading.consumed.insert(systemNode) }
+                let uri = systemNode.map { document.text($0).trimmedWhitespace }
                 if let uri, !list.isKnown(by: uri) { continue }
                 if let uri, uri != list.uris.first {
                     reading.warnings.append(
@@ -252,7 +262,7 @@ final class CivilRecordAssembler {
                             severity: .warning))
                 }
                 do {
-                    return try list.canonical(for: xmlNodeText(codeNode).trimmedWhitespace)
+                    return try list.canonical(for: document.text(codeNode).trimmedWhitespace)
                 } catch {
                     reading.issues.append(FieldIssue(field: "relationships", rule: "at relationship: \(error)"))
                     return nil
@@ -341,42 +351,27 @@ final class CivilRecordAssembler {
 
     /// Keeps every attribute and text below `element` that no rule read, in the person's extensions.
     private func keepUnread(
-        below element: xmlNodePtr, into tree: inout JSONValue, skipping: Set<UnsafeMutableRawPointer>,
+        below element: Source.Node, in document: Source, into tree: inout JSONValue, skipping: Set<Source.Node>,
         _ reading: inout Reading
     ) {
         var kept: [String: JSONValue] = [:]
-        var stack: [(xmlNodePtr, String)] = []
-        var child = element.pointee.children
-        while let current = child {
-            stack.append((current, ""))
-            child = current.pointee.next
-        }
+        var stack: [(Source.Node, String)] = document.children(element).map { ($0, "") }
         while let (node, prefix) = stack.popLast() {
-            let pointer = UnsafeMutableRawPointer(node)
-            guard node.pointee.type == XML_ELEMENT_NODE, !skipping.contains(pointer),
-                !reading.consumed.contains(pointer)
-            else { continue }
-            let path = prefix.isEmpty ? xmlNodeLocalName(node) : prefix + "/" + xmlNodeLocalName(node)
-            var attribute = node.pointee.properties
-            while let current = attribute {
-                let name = xmlNodeLocalName(UnsafeMutableRawPointer(current).assumingMemoryBound(to: xmlNode.self))
-                if !reading.consumed.contains(UnsafeMutableRawPointer(current)) && name != "schemaLocation" {
-                    let text = xmlNodeText(UnsafeMutableRawPointer(current).assumingMemoryBound(to: xmlNode.self))
-                    Self.add(.string(text), at: "\(path)/@\(name)", to: &kept)
+            guard document.isElement(node), !skipping.contains(node), !reading.consumed.contains(node) else { continue }
+            let path = prefix.isEmpty ? document.localName(node) : prefix + "/" + document.localName(node)
+            for attribute in document.attributes(node) {
+                let name = document.localName(attribute)
+                if !reading.consumed.contains(attribute) && name != "schemaLocation" {
+                    Self.add(.string(document.text(attribute)), at: "\(path)/@\(name)", to: &kept)
                 }
-                attribute = current.pointee.next
             }
             var hasElements = false
-            var next = node.pointee.children
-            while let current = next {
-                if current.pointee.type == XML_ELEMENT_NODE {
-                    hasElements = true
-                    stack.append((current, path))
-                }
-                next = current.pointee.next
+            for child in document.children(node) where document.isElement(child) {
+                hasElements = true
+                stack.append((child, path))
             }
             if !hasElements {
-                let text = xmlNodeText(node).trimmedWhitespace
+                let text = document.text(node).trimmedWhitespace
                 if !text.isEmpty { Self.add(.string(text), at: path, to: &kept) }
             }
         }

@@ -1,0 +1,233 @@
+import Foundation
+import PrimesModel
+
+/// Reads a civil-registration dialect whose paths `XMLFragmentPath` can evaluate, in two stages: a second
+/// thread parses with libxml2's SAX2 parser into fragments, groups them into records and runs the rules,
+/// while the caller's thread takes the finished items in order (and validates and encodes them).
+///
+/// The queue between the stages is bounded, so memory stays that of a few hundred records whatever the
+/// input's size; the items, their order, their locations and the errors are those of the libxml2 path.
+final class CivilFragmentReader {
+    private let queue = CivilItemQueue(capacity: 8)
+    private var producer: CivilFragmentProducer?
+    private var batch: [ReadItem] = []
+    private var position = 0
+    private var finished = false
+
+    /// Nil when a path of the dialect is outside `XMLFragmentPath`.
+    init?(source: any ByteSource, dialect: CivilDialect, context: ConversionContext, format: String) {
+        let names = XMLNameTable()
+        let plan: CivilRecordPlan<XMLFragmentPath>
+        do {
+            plan = try CivilRecordPlan(dialect) { expression in
+                guard let path = XMLFragmentPath(expression.text, namespaces: dialect.namespaces, names: names) else {
+                    throw XMLPathError.invalid(expression.text)
+                }
+                return path
+            }
+        } catch {
+            return nil
+        }
+        producer = CivilFragmentProducer(
+            parser: XMLFragmentParser(source: source, names: names), dialect: dialect, plan: plan,
+            assembler: CivilRecordAssembler(dialect: dialect, plan: plan, context: context, format: format),
+            queue: queue)
+    }
+
+    deinit {
+        queue.cancel()
+    }
+
+    func next() throws -> ReadItem? {
+        if let producer {
+            self.producer = nil
+            let thread = Thread { producer.run() }
+            thread.name = "civil-xml-parse"
+            thread.start()
+        }
+        while position == batch.count {
+            if finished { return nil }
+            switch queue.take() {
+            case .items(let items):
+                batch = items
+                position = 0
+            case .end:
+                finished = true
+                return nil
+            case .failure(let error):
+                finished = true
+                throw error
+            }
+        }
+        position += 1
+        return batch[position - 1]
+    }
+}
+
+/// The parsing stage; after `run` starts it is touched by its own thread only.
+private final class CivilFragmentProducer: @unchecked Sendable {
+    private let parser: XMLFragmentParser
+    private let dialect: CivilDialect
+    private let plan: CivilRecordPlan<XMLFragmentPath>
+    private let assembler: CivilRecordAssembler<FragmentRecordSource>
+    private let queue: CivilItemQueue
+    private var group = XMLFragment()
+    private var groupLine = 0
+    private var groupChild = 0
+    private var recordElements = 0
+    private var recordIndex = 0
+    private var batch: [ReadItem] = []
+    private let recordRoot: Int32
+
+    /// How many items go to the queue at a time: enough to make the lock cheap, few enough to start soon.
+    private static let batchSize = 256
+
+    init(
+        parser: XMLFragmentParser, dialect: CivilDialect, plan: CivilRecordPlan<XMLFragmentPath>,
+        assembler: CivilRecordAssembler<FragmentRecordSource>, queue: CivilItemQueue
+    ) {
+        self.parser = parser
+        self.dialect = dialect
+        self.plan = plan
+        self.assembler = assembler
+        self.queue = queue
+        recordRoot = parser.names.number("record", nil)
+    }
+
+    private struct Cancelled: Error {}
+
+    func run() {
+        do {
+            try read()
+            if !batch.isEmpty { try send() }
+            queue.put(.end)
+        } catch is Cancelled {
+            return
+        } catch {
+            if !batch.isEmpty { try? send() }
+            queue.put(.failure(error))
+        }
+    }
+
+    private func read() throws {
+        let names = parser.names
+        var envelope: CivilDialect.Envelope?
+        var recordNumber: Int32 = -1
+        var rootName = ""
+        try parser.parse(
+            root: { name, line in
+                let localName = names.localName(name)
+                let namespace = names.namespace(name)
+                if let candidate = self.dialect.envelope, candidate.element.matches(localName, namespace) {
+                    envelope = candidate
+                    recordNumber = names.number(candidate.record.localName, candidate.record.namespace)
+                    return .children
+                }
+                guard self.dialect.recordRoots.contains(where: { $0.matches(localName, namespace) }) else {
+                    throw InputError.malformed(
+                        RecordLocation(source: self.parser.name, line: line),
+                        reason: self.dialect.notADocument(localName, namespace))
+                }
+                rootName = localName
+                return .whole
+            },
+            record: { fragment in
+                guard let envelope else {
+                    self.startGroup(line: fragment.line)
+                    self.group.append(fragment, under: 0)
+                    try self.finishGroup(xpath: "/\(rootName)")
+                    return
+                }
+                guard fragment.nodes.first?.name == recordNumber else { return }
+                self.recordElements += 1
+                let starts = self.plan.startsRecord.map { $0.matches(from: 0, in: fragment) } ?? true
+                if starts && self.group.nodes.count > 1 { try self.finishGroup(xpath: self.groupXPath(envelope)) }
+                if self.group.nodes.count <= 1 {
+                    self.startGroup(line: fragment.line)
+                    self.groupChild = self.recordElements - 1
+                }
+                self.group.append(fragment, under: 0)
+            })
+        if let envelope, group.nodes.count > 1 { try finishGroup(xpath: groupXPath(envelope)) }
+    }
+
+    private func startGroup(line: Int) {
+        group.removeAll()
+        group.appendElement(name: recordRoot, parent: -1, line: Int32(clamping: line))
+        groupLine = line
+    }
+
+    private func groupXPath(_ envelope: CivilDialect.Envelope) -> String {
+        "/\(envelope.element.localName)/\(envelope.record.localName)[\(groupChild + 1)]"
+    }
+
+    private func finishGroup(xpath: String) throws {
+        let location = RecordLocation(source: parser.name, line: groupLine, xpath: xpath)
+        batch.append(
+            contentsOf: assembler.assemble(
+                FragmentRecordSource(fragment: group, names: parser.names), location: location, index: recordIndex))
+        recordIndex += 1
+        group.removeAll()
+        if batch.count >= Self.batchSize { try send() }
+    }
+
+    private func send() throws {
+        guard queue.put(.items(batch)) else { throw Cancelled() }
+        batch = []
+        batch.reserveCapacity(Self.batchSize + 4)
+    }
+}
+
+/// A bounded first-in first-out hand-over between the parsing thread and the reading one.
+final class CivilItemQueue: @unchecked Sendable {
+    enum Entry {
+        case items([ReadItem])
+        case end
+        case failure(any Error)
+    }
+
+    private let condition = NSCondition()
+    private var entries: [Entry] = []
+    private var head = 0
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+    }
+
+    /// Waits for room and adds `entry`; false when the reader has gone.
+    @discardableResult
+    func put(_ entry: Entry) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while entries.count - head >= capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        entries.append(entry)
+        condition.broadcast()
+        return true
+    }
+
+    /// Waits for the next entry.
+    func take() -> Entry {
+        condition.lock()
+        defer { condition.unlock() }
+        while entries.count == head { condition.wait() }
+        let entry = entries[head]
+        head += 1
+        if head > 64 {
+            entries.removeFirst(head)
+            head = 0
+        }
+        condition.broadcast()
+        return entry
+    }
+
+    /// Releases a producer waiting for room, for good.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}

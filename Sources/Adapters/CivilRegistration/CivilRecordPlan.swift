@@ -1,0 +1,148 @@
+import CLibXML2
+
+/// A dialect's rules with every path compiled once for the kind of tree records are read into: libxml2's
+/// XPath on a copied libxml2 tree, or `XMLFragmentPath` on an `XMLFragment`.
+struct CivilRecordPlan<Path> {
+    final class Rule {
+        let rule: CivilFieldRule
+        let read: Path?
+        let each: Path?
+        let fields: [Rule]
+        let parts: (year: Path, month: Path?, day: Path?)?
+
+        init(_ rule: CivilFieldRule, compile: (XPathExpression) throws -> Path) rethrows {
+            self.rule = rule
+            read = try rule.read.map(compile)
+            each = try rule.each.map { try compile($0.read) }
+            fields = try rule.fields.map { try Rule($0, compile: compile) }
+            if case .parts(let parts) = rule.date {
+                self.parts = (
+                    try compile(parts.year.read), try parts.month.map { try compile($0.read) },
+                    try parts.day.map { try compile($0.read) }
+                )
+            } else {
+                self.parts = nil
+            }
+        }
+    }
+
+    struct Person {
+        let spec: CivilDialect.PersonSpec
+        let select: Path
+        let rules: [Rule]
+        let coded: (coding: Path, system: Path, code: Path, list: CodeListMapping)?
+    }
+
+    let recordRules: [Rule]
+    let persons: [Person]
+    let startsRecord: Path?
+
+    init(_ dialect: CivilDialect, compile: (XPathExpression) throws -> Path) rethrows {
+        recordRules = try dialect.rules(in: "record").map { try Rule($0, compile: compile) }
+        persons = try dialect.persons.map { spec in
+            var coded: (Path, Path, Path, CodeListMapping)?
+            if case .coded(let coding, _, let system, _, let code, _, let list) = spec.relationship {
+                coded = (try compile(coding), try compile(system), try compile(code), list)
+            }
+            return Person(
+                spec: spec, select: try compile(spec.select),
+                rules: try dialect.rules(in: spec.role).map { try Rule($0, compile: compile) }, coded: coded)
+        }
+        startsRecord = try dialect.envelope?.startsRecord.map(compile)
+    }
+}
+
+/// One record's nodes as `CivilRecordAssembler` reads them.
+protocol CivilRecordSource {
+    associatedtype Node: Hashable
+    associatedtype Path
+
+    /// The synthetic element above the record's top-level elements.
+    var root: Node { get }
+    func nodes(_ path: Path, from node: Node) -> [Node]
+    /// An attribute's value, or an element's text.
+    func text(_ node: Node) -> String
+    func localName(_ node: Node) -> String
+    func isElement(_ node: Node) -> Bool
+    func children(_ node: Node) -> [Node]
+    func attributes(_ node: Node) -> [Node]
+}
+
+/// A record copied into a libxml2 document, for dialects whose paths need libxml2's full XPath.
+struct LibXMLRecordSource: CivilRecordSource {
+    let document: XMLRecordDocument
+
+    var root: UnsafeMutableRawPointer { UnsafeMutableRawPointer(document.root) }
+
+    private func node(_ pointer: UnsafeMutableRawPointer) -> xmlNodePtr {
+        pointer.assumingMemoryBound(to: xmlNode.self)
+    }
+
+    func nodes(_ path: XPathExpression, from node: UnsafeMutableRawPointer) -> [UnsafeMutableRawPointer] {
+        document.nodes(path, from: self.node(node)).map { UnsafeMutableRawPointer($0) }
+    }
+
+    func text(_ node: UnsafeMutableRawPointer) -> String { xmlNodeText(self.node(node)) }
+
+    func localName(_ node: UnsafeMutableRawPointer) -> String { xmlNodeLocalName(self.node(node)) }
+
+    func isElement(_ node: UnsafeMutableRawPointer) -> Bool { self.node(node).pointee.type == XML_ELEMENT_NODE }
+
+    func children(_ node: UnsafeMutableRawPointer) -> [UnsafeMutableRawPointer] {
+        var found: [UnsafeMutableRawPointer] = []
+        var child = self.node(node).pointee.children
+        while let current = child {
+            found.append(UnsafeMutableRawPointer(current))
+            child = current.pointee.next
+        }
+        return found
+    }
+
+    func attributes(_ node: UnsafeMutableRawPointer) -> [UnsafeMutableRawPointer] {
+        var found: [UnsafeMutableRawPointer] = []
+        var attribute = self.node(node).pointee.type == XML_ELEMENT_NODE ? self.node(node).pointee.properties : nil
+        while let current = attribute {
+            found.append(UnsafeMutableRawPointer(current))
+            attribute = current.pointee.next
+        }
+        return found
+    }
+}
+
+/// A record joined from fragments under a synthetic root (node 0), for dialects within `XMLFragmentPath`.
+struct FragmentRecordSource: CivilRecordSource {
+    let fragment: XMLFragment
+    let names: XMLNameTable
+
+    var root: Int32 { 0 }
+
+    func nodes(_ path: XMLFragmentPath, from node: Int32) -> [Int32] {
+        path.select(from: node, in: fragment)
+    }
+
+    func text(_ node: Int32) -> String { fragment.text(node) }
+
+    func localName(_ node: Int32) -> String { names.localName(fragment.nodes[Int(node)].name) }
+
+    func isElement(_ node: Int32) -> Bool { fragment.nodes[Int(node)].kind == .element }
+
+    func children(_ node: Int32) -> [Int32] {
+        var found: [Int32] = []
+        var child = fragment.nodes[Int(node)].firstChild
+        while child >= 0 {
+            found.append(child)
+            child = fragment.nodes[Int(child)].nextSibling
+        }
+        return found
+    }
+
+    func attributes(_ node: Int32) -> [Int32] {
+        var found: [Int32] = []
+        var attribute = fragment.nodes[Int(node)].firstAttribute
+        while attribute >= 0 {
+            found.append(attribute)
+            attribute = fragment.nodes[Int(attribute)].nextSibling
+        }
+        return found
+    }
+}
