@@ -37,28 +37,28 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     private struct ReadPerson {
         var role: String
         var relationship: String?
-        var tree: JSONValue
+        var draft: CivilDraft<CivilPersonFields>
         var element: Source.Node
     }
 
     func assemble(_ document: Source, location: RecordLocation, index: Int) -> [ReadItem] {
         var reading = Reading()
-        var event = JSONValue.object([:])
+        var event = CivilDraft<CivilEventFields>()
         var persons: [ReadPerson] = []
 
-        var recordFields = JSONValue.object([:])
+        var recordFields = CivilDraft<CivilPersonFields>()
         for rule in plan.recordRules {
             apply(rule, from: document.root, in: document, event: &event, person: &recordFields, reading: &reading)
         }
         for person in plan.persons {
             let spec = person.spec
             for element in document.nodes(person.select, from: document.root) {
-                var tree = spec.role == "subject" ? recordFields : JSONValue.object([:])
+                var draft = spec.role == "subject" ? recordFields : CivilDraft<CivilPersonFields>()
                 for rule in person.rules {
-                    apply(rule, from: element, in: document, event: &event, person: &tree, reading: &reading)
+                    apply(rule, from: element, in: document, event: &event, person: &draft, reading: &reading)
                 }
-                let relationship = relationshipType(person, element: element, tree: tree, in: document, &reading)
-                persons.append(ReadPerson(role: spec.role, relationship: relationship, tree: tree, element: element))
+                let relationship = relationshipType(person, element: element, draft: draft, in: document, &reading)
+                persons.append(ReadPerson(role: spec.role, relationship: relationship, draft: draft, element: element))
             }
         }
         guard reading.issues.isEmpty else {
@@ -72,15 +72,34 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         let personElements = Set(persons.map(\.element))
         for position in persons.indices {
             keepUnread(
-                below: persons[position].element, in: document, into: &persons[position].tree, skipping: [], &reading)
+                below: persons[position].element, in: document, into: &persons[position].draft, skipping: [], &reading)
         }
-        keepUnread(below: document.root, in: document, into: &persons[0].tree, skipping: personElements, &reading)
-        link(&persons, event: event, index: index, reading: &reading)
+        keepUnread(below: document.root, in: document, into: &persons[0].draft, skipping: personElements, &reading)
+
+        // The typed fields make the persons directly; a draft that became a tree, or an identifier without
+        // its scheme or value, sends the whole record through the trees, which report it as they always did.
+        var built: [Result<Person, RecordRejection>]
+        if let typedEvent = event.fields, let typed = Self.complete(persons) {
+            built = linkTyped(persons, typed: typed, event: typedEvent, index: index, reading: &reading).map {
+                .success($0)
+            }
+        } else {
+            var trees = persons.map { person in
+                var draft = person.draft
+                draft.makeTree()
+                return draft.tree
+            }
+            event.makeTree()
+            link(persons, &trees, event: event.tree, index: index, reading: &reading)
+            built = trees.map { tree in
+                Result(catching: { () throws(RecordRejection) -> Person in try CivilPersonJSON.person(from: tree) })
+            }
+        }
 
         var items: [ReadItem] = []
-        for (position, person) in persons.enumerated() {
+        for (position, result) in built.enumerated() {
             do {
-                var decoded = try CivilPersonJSON.person(from: person.tree)
+                var decoded = try result.get()
                 decoded.provenance = Provenance(
                     system: dialect.name, recordId: decoded.ref, format: format, formatVersion: dialect.version,
                     receivedAt: context.receivedAt)
@@ -99,9 +118,9 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
 
     // MARK: - Rules
 
-    private func apply(
-        _ planned: Rule, from element: Source.Node, in document: Source, event: inout JSONValue,
-        person: inout JSONValue, reading: inout Reading
+    private func apply<Fields: CivilDraftFields>(
+        _ planned: Rule, from element: Source.Node, in document: Source, event: inout CivilDraft<CivilEventFields>,
+        person: inout CivilDraft<Fields>, reading: inout Reading
     ) {
         let rule = planned.rule
         if case .none = rule.target {
@@ -117,12 +136,13 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                     items.append(contentsOf: readValues(planned, read, from: node, in: document, &reading))
                     continue
                 }
-                var item = JSONValue.object([:])
+                var item = CivilDraft<CivilItemFields>()
                 for field in planned.fields {
-                    var ignored = JSONValue.object([:])
+                    var ignored = CivilDraft<CivilEventFields>()
                     apply(field, from: node, in: document, event: &ignored, person: &item, reading: &reading)
                 }
-                if case .object(let object) = item, !object.isEmpty { items.append(item) }
+                item.makeTree()
+                if case .object(let object) = item.tree, !object.isEmpty { items.append(item.tree) }
             }
             guard !items.isEmpty else { return }
             values = [.array(items)]
@@ -142,8 +162,8 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         }
         do {
             switch rule.target {
-            case .person(let path): try path.set(value, in: &person)
-            case .event(let path): try path.set(value, in: &event)
+            case .person(let path): try person.set(path, value)
+            case .event(let path): try event.set(path, value)
             case .none: break
             }
         } catch {
@@ -237,14 +257,14 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     }
 
     private func relationshipType(
-        _ person: CivilRecordPlan<Source.Path>.Person, element: Source.Node, tree: JSONValue, in document: Source,
-        _ reading: inout Reading
+        _ person: CivilRecordPlan<Source.Path>.Person, element: Source.Node, draft: CivilDraft<CivilPersonFields>,
+        in document: Source, _ reading: inout Reading
     ) -> String? {
         switch person.spec.relationship {
         case nil:
             return nil
         case .bySex(let table, let otherwise):
-            let sex = tree.member("sex")?.scalarText ?? ""
+            let sex = draft.fields.map { $0.person.sex ?? "" } ?? draft.tree.member("sex")?.scalarText ?? ""
             return table[sex] ?? otherwise
         case .coded:
             guard let (coding, system, code, list) = person.coded else { return nil }
@@ -278,13 +298,15 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     // MARK: - Linking
 
     /// Gives every person a `ref`, links relatives and subject both ways, and records the civil event.
-    private func link(_ persons: inout [ReadPerson], event: JSONValue, index: Int, reading: inout Reading) {
+    private func link(
+        _ persons: [ReadPerson], _ trees: inout [JSONValue], event: JSONValue, index: Int, reading: inout Reading
+    ) {
         var counts: [String: Int] = [:]
-        for position in persons.indices where persons[position].tree.member("ref") == nil {
+        for position in persons.indices where trees[position].member("ref") == nil {
             let role = persons[position].relationship ?? persons[position].role
             counts[role, default: 0] += 1
             let suffix = counts[role, default: 1] > 1 ? "\(counts[role, default: 1])" : ""
-            persons[position].tree.setMember("ref", .string("record\(index)-\(role)\(suffix)"))
+            trees[position].setMember("ref", .string("record\(index)-\(role)\(suffix)"))
         }
         guard let subjectPosition = persons.firstIndex(where: { $0.role == "subject" }) else {
             reading.warnings.append(
@@ -292,13 +314,13 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                     field: "relationships", rule: "relatives without a subject in this record", severity: .warning))
             return
         }
-        let subjectRef = persons[subjectPosition].tree.member("ref") ?? .null
+        let subjectRef = trees[subjectPosition].member("ref") ?? .null
 
         var eventTree = event
         let eventType = event.member("type")?.scalarText ?? dialect.fixedEvent
         if let eventType {
             eventTree.setMember("type", .string(eventType))
-            let subject = persons[subjectPosition].tree
+            let subject = trees[subjectPosition]
             let defaults: [(String, String)] =
                 eventType == "birth"
                 ? [("date", "birthDate"), ("place", "birthPlace")]
@@ -308,7 +330,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             }
             var subjectEvent = eventTree
             subjectEvent.setMember("role", .string(eventType == "marriage" ? "spouse" : "subject"))
-            persons[subjectPosition].tree.appendMember("events", subjectEvent)
+            trees[subjectPosition].appendMember("events", subjectEvent)
         } else if case .object(let fields) = event, !fields.isEmpty {
             reading.warnings.append(
                 FieldIssue(field: "event", rule: "event fields without an event type are ignored", severity: .warning))
@@ -316,16 +338,81 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
 
         for position in persons.indices where position != subjectPosition {
             let type = persons[position].relationship ?? "other"
-            let ref = persons[position].tree.member("ref") ?? .null
-            persons[subjectPosition].tree.appendMember("relationships", .object(["type": .string(type), "ref": ref]))
-            persons[position].tree.appendMember(
+            let ref = trees[position].member("ref") ?? .null
+            trees[subjectPosition].appendMember("relationships", .object(["type": .string(type), "ref": ref]))
+            trees[position].appendMember(
                 "relationships", .object(["type": .string(Self.inverse(type)), "ref": subjectRef]))
             if let eventType, let role = Self.eventRole(eventType: eventType, relationship: type) {
                 var relativeEvent = eventTree
                 relativeEvent.setMember("role", .string(role))
-                persons[position].tree.appendMember("events", relativeEvent)
+                trees[position].appendMember("events", relativeEvent)
             }
         }
+    }
+
+    /// The persons' typed fields, when every draft kept them and every identifier is whole.
+    private static func complete(_ persons: [ReadPerson]) -> [Person]? {
+        var typed: [Person] = []
+        typed.reserveCapacity(persons.count)
+        for person in persons {
+            guard let fields = person.draft.fields, let complete = fields.complete else { return nil }
+            typed.append(complete)
+        }
+        return typed
+    }
+
+    /// `link` on typed persons: the same references, relationships and events, without trees.
+    private func linkTyped(
+        _ persons: [ReadPerson], typed: [Person], event: CivilEventFields, index: Int, reading: inout Reading
+    ) -> [Person] {
+        var typed = typed
+        var counts: [String: Int] = [:]
+        for position in persons.indices where typed[position].ref == nil {
+            let role = persons[position].relationship ?? persons[position].role
+            counts[role, default: 0] += 1
+            let suffix = counts[role, default: 1] > 1 ? "\(counts[role, default: 1])" : ""
+            typed[position].ref = "record\(index)-\(role)\(suffix)"
+        }
+        guard let subjectPosition = persons.firstIndex(where: { $0.role == "subject" }) else {
+            reading.warnings.append(
+                FieldIssue(
+                    field: "relationships", rule: "relatives without a subject in this record", severity: .warning))
+            return typed
+        }
+        let subjectRef = typed[subjectPosition].ref ?? ""
+
+        let eventType = event.type ?? dialect.fixedEvent
+        var shared: CivilEvent?
+        if let eventType {
+            var civil = CivilEvent(
+                type: eventType, role: "", date: event.date, place: event.place, registration: event.registration)
+            let subject = typed[subjectPosition]
+            if eventType == "birth" {
+                if civil.date == nil { civil.date = subject.birthDate }
+                if civil.place == nil { civil.place = subject.birthPlace }
+            } else if eventType == "death" {
+                if civil.date == nil { civil.date = subject.deathDate }
+            }
+            shared = civil
+            civil.role = eventType == "marriage" ? "spouse" : "subject"
+            typed[subjectPosition].events.append(civil)
+        } else if !event.isEmpty {
+            reading.warnings.append(
+                FieldIssue(field: "event", rule: "event fields without an event type are ignored", severity: .warning))
+        }
+
+        for position in persons.indices where position != subjectPosition {
+            let type = persons[position].relationship ?? "other"
+            typed[subjectPosition].relationships.append(Relationship(type: type, ref: typed[position].ref ?? ""))
+            typed[position].relationships.append(Relationship(type: Self.inverse(type), ref: subjectRef))
+            if let eventType, var relativeEvent = shared,
+                let role = Self.eventRole(eventType: eventType, relationship: type)
+            {
+                relativeEvent.role = role
+                typed[position].events.append(relativeEvent)
+            }
+        }
+        return typed
     }
 
     static func inverse(_ type: String) -> String {
@@ -350,40 +437,50 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     // MARK: - Unread values
 
     /// Keeps every attribute and text below `element` that no rule read, in the person's extensions.
+    ///
+    /// A value's key is its path of local names below `element`; paths are spelt out only for values kept.
     private func keepUnread(
-        below element: Source.Node, in document: Source, into tree: inout JSONValue, skipping: Set<Source.Node>,
-        _ reading: inout Reading
+        below element: Source.Node, in document: Source, into draft: inout CivilDraft<CivilPersonFields>,
+        skipping: Set<Source.Node>, _ reading: inout Reading
     ) {
         var kept: [String: JSONValue] = [:]
-        var stack: [(Source.Node, String)] = document.children(element).map { ($0, "") }
-        while let (node, prefix) = stack.popLast() {
+        var visited: [(parent: Int, node: Source.Node)] = []
+        var stack: [(node: Source.Node, parent: Int)] = []
+        document.forEachChild(element) { stack.append(($0, -1)) }
+        func path(_ position: Int) -> String {
+            var names: [String] = []
+            var current = position
+            while current >= 0 {
+                names.append(document.localName(visited[current].node))
+                current = visited[current].parent
+            }
+            return names.reversed().joined(separator: "/")
+        }
+        while let (node, parent) = stack.popLast() {
             guard document.isElement(node), !skipping.contains(node), !reading.consumed.contains(node) else { continue }
-            let path = prefix.isEmpty ? document.localName(node) : prefix + "/" + document.localName(node)
-            for attribute in document.attributes(node) {
+            visited.append((parent, node))
+            let position = visited.count - 1
+            document.forEachAttribute(node) { attribute in
                 let name = document.localName(attribute)
                 if !reading.consumed.contains(attribute) && name != "schemaLocation" {
-                    Self.add(.string(document.text(attribute)), at: "\(path)/@\(name)", to: &kept)
+                    Self.add(.string(document.text(attribute)), at: "\(path(position))/@\(name)", to: &kept)
                 }
             }
             var hasElements = false
-            for child in document.children(node) where document.isElement(child) {
+            document.forEachChild(node) { child in
+                guard document.isElement(child) else { return }
                 hasElements = true
-                stack.append((child, path))
+                stack.append((child, position))
             }
             if !hasElements {
                 let text = document.text(node).trimmedWhitespace
-                if !text.isEmpty { Self.add(.string(text), at: path, to: &kept) }
+                if !text.isEmpty { Self.add(.string(text), at: path(position), to: &kept) }
             }
         }
         guard !kept.isEmpty else { return }
-        var extensions = tree.member("extensions") ?? .object([:])
-        var namespace = extensions.member(dialect.extensionNamespace) ?? .object([:])
-        for (key, value) in kept.sorted(by: { $0.key < $1.key }) {
-            namespace.setMember(key, value)
-            reading.kept.append("\(dialect.extensionNamespace).\(key)")
-        }
-        extensions.setMember(dialect.extensionNamespace, namespace)
-        tree.setMember("extensions", extensions)
+        let sorted = kept.sorted { $0.key < $1.key }
+        for (key, _) in sorted { reading.kept.append("\(dialect.extensionNamespace).\(key)") }
+        draft.keep(sorted.map { ($0.key, $0.value) }, in: dialect.extensionNamespace)
     }
 
     private static func add(_ value: JSONValue, at key: String, to kept: inout [String: JSONValue]) {

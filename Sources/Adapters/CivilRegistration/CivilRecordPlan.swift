@@ -64,8 +64,8 @@ protocol CivilRecordSource {
     func text(_ node: Node) -> String
     func localName(_ node: Node) -> String
     func isElement(_ node: Node) -> Bool
-    func children(_ node: Node) -> [Node]
-    func attributes(_ node: Node) -> [Node]
+    func forEachChild(_ node: Node, _ body: (Node) -> Void)
+    func forEachAttribute(_ node: Node, _ body: (Node) -> Void)
 }
 
 /// A record copied into a libxml2 document, for dialects whose paths need libxml2's full XPath.
@@ -88,24 +88,20 @@ struct LibXMLRecordSource: CivilRecordSource {
 
     func isElement(_ node: UnsafeMutableRawPointer) -> Bool { self.node(node).pointee.type == XML_ELEMENT_NODE }
 
-    func children(_ node: UnsafeMutableRawPointer) -> [UnsafeMutableRawPointer] {
-        var found: [UnsafeMutableRawPointer] = []
+    func forEachChild(_ node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void) {
         var child = self.node(node).pointee.children
         while let current = child {
-            found.append(UnsafeMutableRawPointer(current))
+            body(UnsafeMutableRawPointer(current))
             child = current.pointee.next
         }
-        return found
     }
 
-    func attributes(_ node: UnsafeMutableRawPointer) -> [UnsafeMutableRawPointer] {
-        var found: [UnsafeMutableRawPointer] = []
+    func forEachAttribute(_ node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void) {
         var attribute = self.node(node).pointee.type == XML_ELEMENT_NODE ? self.node(node).pointee.properties : nil
         while let current = attribute {
-            found.append(UnsafeMutableRawPointer(current))
+            body(UnsafeMutableRawPointer(current))
             attribute = current.pointee.next
         }
-        return found
     }
 }
 
@@ -126,23 +122,19 @@ struct FragmentRecordSource: CivilRecordSource {
 
     func isElement(_ node: Int32) -> Bool { fragment.nodes[Int(node)].kind == .element }
 
-    func children(_ node: Int32) -> [Int32] {
-        var found: [Int32] = []
+    func forEachChild(_ node: Int32, _ body: (Int32) -> Void) {
         var child = fragment.nodes[Int(node)].firstChild
         while child >= 0 {
-            found.append(child)
+            body(child)
             child = fragment.nodes[Int(child)].nextSibling
         }
-        return found
     }
 
-    func attributes(_ node: Int32) -> [Int32] {
-        var found: [Int32] = []
+    func forEachAttribute(_ node: Int32, _ body: (Int32) -> Void) {
         var attribute = fragment.nodes[Int(node)].firstAttribute
         while attribute >= 0 {
-            found.append(attribute)
+            body(attribute)
             attribute = fragment.nodes[Int(attribute)].nextSibling
         }
-        return found
     }
 }
