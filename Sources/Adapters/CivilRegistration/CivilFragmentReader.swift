@@ -71,12 +71,13 @@ private final class CivilFragmentProducer: @unchecked Sendable {
     private let plan: CivilRecordPlan<XMLFragmentPath>
     private let assembler: CivilRecordAssembler<FragmentRecordSource>
     private let queue: CivilItemQueue
-    private var group = XMLFragment()
+    // Touched for every record element by the parsing thread alone; see `XMLFragmentParserState`.
+    @exclusivity(unchecked) private var group = XMLFragment()
     private var groupLine = 0
     private var groupChild = 0
     private var recordElements = 0
     private var recordIndex = 0
-    private var batch: [ReadItem] = []
+    @exclusivity(unchecked) private var batch: [ReadItem] = []
     private let recordRoot: Int32
 
     /// How many items go to the queue at a time: enough to make the lock cheap, few enough to start soon.
@@ -111,16 +112,14 @@ private final class CivilFragmentProducer: @unchecked Sendable {
 
     private func read() throws {
         let names = parser.names
-        var envelope: CivilDialect.Envelope?
         var recordNumber: Int32 = -1
         var rootName = ""
         try parser.parse(
             root: { name, line in
                 let localName = names.localName(name)
                 let namespace = names.namespace(name)
-                if let candidate = self.dialect.envelope, candidate.element.matches(localName, namespace) {
-                    envelope = candidate
-                    recordNumber = names.number(candidate.record.localName, candidate.record.namespace)
+                if let envelope = self.dialect.envelope, envelope.element.matches(localName, namespace) {
+                    recordNumber = names.number(envelope.record.localName, envelope.record.namespace)
                     return .children
                 }
                 guard self.dialect.recordRoots.contains(where: { $0.matches(localName, namespace) }) else {
@@ -132,23 +131,28 @@ private final class CivilFragmentProducer: @unchecked Sendable {
                 return .whole
             },
             record: { fragment in
-                guard let envelope else {
+                guard recordNumber >= 0 else {
                     self.startGroup(line: fragment.line)
                     self.group.append(fragment, under: 0)
                     try self.finishGroup(xpath: "/\(rootName)")
                     return
                 }
                 guard fragment.nodes.first?.name == recordNumber else { return }
-                self.recordElements += 1
-                let starts = self.plan.startsRecord.map { $0.matches(from: 0, in: fragment) } ?? true
-                if starts && self.group.nodes.count > 1 { try self.finishGroup(xpath: self.groupXPath(envelope)) }
-                if self.group.nodes.count <= 1 {
-                    self.startGroup(line: fragment.line)
-                    self.groupChild = self.recordElements - 1
-                }
-                self.group.append(fragment, under: 0)
+                try self.addToGroup(fragment)
             })
-        if let envelope, group.nodes.count > 1 { try finishGroup(xpath: groupXPath(envelope)) }
+        if recordNumber >= 0, group.nodes.count > 1 { try finishGroup(xpath: groupXPath) }
+    }
+
+    /// Adds a record element (a Bundle entry) to the record being gathered, or begins the next one with it.
+    private func addToGroup(_ fragment: XMLFragment) throws {
+        recordElements += 1
+        let starts = plan.startsRecord.map { $0.matches(from: 0, in: fragment) } ?? true
+        if starts && group.nodes.count > 1 { try finishGroup(xpath: groupXPath) }
+        if group.nodes.count <= 1 {
+            startGroup(line: fragment.line)
+            groupChild = recordElements - 1
+        }
+        group.append(fragment, under: 0)
     }
 
     private func startGroup(line: Int) {
@@ -157,8 +161,9 @@ private final class CivilFragmentProducer: @unchecked Sendable {
         groupLine = line
     }
 
-    private func groupXPath(_ envelope: CivilDialect.Envelope) -> String {
-        "/\(envelope.element.localName)/\(envelope.record.localName)[\(groupChild + 1)]"
+    private var groupXPath: String {
+        guard let envelope = dialect.envelope else { return "" }
+        return "/\(envelope.element.localName)/\(envelope.record.localName)[\(groupChild + 1)]"
     }
 
     private func finishGroup(xpath: String) throws {

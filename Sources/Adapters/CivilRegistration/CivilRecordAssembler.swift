@@ -32,6 +32,8 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         var warnings: [FieldIssue] = []
         var consumed = Set<Source.Node>()
         var kept: [String] = []
+        /// A write the typed drafts do not take: the record is read again as trees.
+        var refused = false
     }
 
     private struct ReadPerson {
@@ -42,18 +44,24 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     }
 
     func assemble(_ document: Source, location: RecordLocation, index: Int) -> [ReadItem] {
+        assemble(document, location: location, index: index, typed: true)
+            ?? assemble(document, location: location, index: index, typed: false) ?? []
+    }
+
+    /// The record's items, or nil when `typed` and a write or an identifier needs the trees.
+    private func assemble(_ document: Source, location: RecordLocation, index: Int, typed: Bool) -> [ReadItem]? {
         var reading = Reading()
-        var event = CivilDraft<CivilEventFields>()
+        var event = CivilDraft<CivilEventFields>(typed: typed)
         var persons: [ReadPerson] = []
 
-        var recordFields = CivilDraft<CivilPersonFields>()
+        var recordFields = CivilDraft<CivilPersonFields>(typed: typed)
         for rule in plan.recordRules {
             apply(rule, from: document.root, in: document, event: &event, person: &recordFields, reading: &reading)
         }
         for person in plan.persons {
             let spec = person.spec
             for element in document.nodes(person.select, from: document.root) {
-                var draft = spec.role == "subject" ? recordFields : CivilDraft<CivilPersonFields>()
+                var draft = spec.role == "subject" ? recordFields : CivilDraft<CivilPersonFields>(typed: typed)
                 for rule in person.rules {
                     apply(rule, from: element, in: document, event: &event, person: &draft, reading: &reading)
                 }
@@ -61,6 +69,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                 persons.append(ReadPerson(role: spec.role, relationship: relationship, draft: draft, element: element))
             }
         }
+        if reading.refused { return nil }
         guard reading.issues.isEmpty else {
             return [.rejected(RecordRejection(location: location, issues: reading.issues))]
         }
@@ -76,20 +85,18 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         }
         keepUnread(below: document.root, in: document, into: &persons[0].draft, skipping: personElements, &reading)
 
-        // The typed fields make the persons directly; a draft that became a tree, or an identifier without
-        // its scheme or value, sends the whole record through the trees, which report it as they always did.
-        var built: [Result<Person, RecordRejection>]
-        if let typedEvent = event.fields, let typed = Self.complete(persons) {
-            built = linkTyped(persons, typed: typed, event: typedEvent, index: index, reading: &reading).map {
+        // Typed, the persons are made directly; an identifier without its scheme or value needs the trees,
+        // which report it as they always did.
+        let built: [Result<Person, RecordRejection>]
+        if typed {
+            guard !reading.refused, let typedEvent = event.fields, let complete = Self.complete(persons) else {
+                return nil
+            }
+            built = linkTyped(persons, typed: complete, event: typedEvent, index: index, reading: &reading).map {
                 .success($0)
             }
         } else {
-            var trees = persons.map { person in
-                var draft = person.draft
-                draft.makeTree()
-                return draft.tree
-            }
-            event.makeTree()
+            var trees = persons.map(\.draft.tree)
             link(persons, &trees, event: event.tree, index: index, reading: &reading)
             built = trees.map { tree in
                 Result(catching: { () throws(RecordRejection) -> Person in try CivilPersonJSON.person(from: tree) })
@@ -128,24 +135,23 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             return
         }
         if rule.writeOnly { return }
-        let values: [JSONValue]
+        let values: [CivilValue]
         if let each = planned.each {
             var items: [JSONValue] = []
             for node in document.nodes(each, from: element) {
                 if planned.fields.isEmpty, let read = planned.read {
-                    items.append(contentsOf: readValues(planned, read, from: node, in: document, &reading))
+                    items.append(contentsOf: readValues(planned, read, from: node, in: document, &reading).map(\.json))
                     continue
                 }
-                var item = CivilDraft<CivilItemFields>()
+                var item = CivilDraft<CivilItemFields>(typed: false)
                 for field in planned.fields {
-                    var ignored = CivilDraft<CivilEventFields>()
+                    var ignored = CivilDraft<CivilEventFields>(typed: false)
                     apply(field, from: node, in: document, event: &ignored, person: &item, reading: &reading)
                 }
-                item.makeTree()
                 if case .object(let object) = item.tree, !object.isEmpty { items.append(item.tree) }
             }
             guard !items.isEmpty else { return }
-            values = [.array(items)]
+            values = [.tree(.array(items))]
         } else if let read = planned.read {
             values = readValues(planned, read, from: element, in: document, &reading)
         } else {
@@ -154,18 +160,20 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         guard var value = values.first else { return }
         if values.count > 1 {
             if let join = rule.join {
-                value = .string(values.compactMap(\.scalarText).joined(separator: join))
+                value = .text(values.compactMap(\.scalarText).joined(separator: join))
             } else {
                 reading.warnings.append(
                     warning(rule, "\(values.count) values where one is expected; the first is read"))
             }
         }
         do {
+            var taken = true
             switch rule.target {
-            case .person(let path): try person.set(path, value)
-            case .event(let path): try event.set(path, value)
+            case .person(let path): taken = try person.set(path, value)
+            case .event(let path): taken = try event.set(path, value)
             case .none: break
             }
+            if !taken { reading.refused = true }
         } catch {
             reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
         }
@@ -192,9 +200,9 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     private func readValues(
         _ planned: Rule, _ read: Source.Path, from element: Source.Node, in document: Source,
         _ reading: inout Reading
-    ) -> [JSONValue] {
+    ) -> [CivilValue] {
         let rule = planned.rule
-        var values: [JSONValue] = []
+        var values: [CivilValue] = []
         for node in document.nodes(read, from: element) {
             reading.consumed.insert(node)
             if let parts = planned.parts {
@@ -215,7 +223,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     private func readParts(
         _ rule: CivilFieldRule, _ parts: (year: Source.Path, month: Source.Path?, day: Source.Path?),
         from node: Source.Node, in document: Source, _ reading: inout Reading
-    ) -> JSONValue? {
+    ) -> CivilValue? {
         func part(_ path: Source.Path?) -> String? {
             guard let path, let found = document.nodes(path, from: node).first else { return nil }
             reading.consumed.insert(found)
@@ -224,17 +232,17 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         }
         guard let year = part(parts.year) else { return nil }
         do {
-            return Self.tree(try CivilDateParser.fromParts(year: year, month: part(parts.month), day: part(parts.day)))
+            return .date(try CivilDateParser.fromParts(year: year, month: part(parts.month), day: part(parts.day)))
         } catch {
             reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
             return nil
         }
     }
 
-    private func convert(_ text: String, _ rule: CivilFieldRule, _ reading: inout Reading) -> JSONValue? {
+    private func convert(_ text: String, _ rule: CivilFieldRule, _ reading: inout Reading) -> CivilValue? {
         if let parser = rule.date {
             do {
-                return Self.tree(try parser.parse(text))
+                return .date(try parser.parse(text))
             } catch {
                 reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
                 return nil
@@ -253,7 +261,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             reading.warnings.append(warning(rule, "not a code of \(listName); read as absent"))
             return nil
         }
-        return .string(value)
+        return .text(value)
     }
 
     private func relationshipType(
@@ -480,7 +488,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         guard !kept.isEmpty else { return }
         let sorted = kept.sorted { $0.key < $1.key }
         for (key, _) in sorted { reading.kept.append("\(dialect.extensionNamespace).\(key)") }
-        draft.keep(sorted.map { ($0.key, $0.value) }, in: dialect.extensionNamespace)
+        if !draft.keep(sorted.map { ($0.key, $0.value) }, in: dialect.extensionNamespace) { reading.refused = true }
     }
 
     private static func add(_ value: JSONValue, at key: String, to kept: inout [String: JSONValue]) {
@@ -493,13 +501,6 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
 
     private func warning(_ rule: CivilFieldRule, _ text: String) -> FieldIssue {
         FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(text)", severity: .warning)
-    }
-
-    static func tree(_ date: PartialDate) -> JSONValue {
-        .object([
-            "value": .string(date.isoText), "precision": .string(date.precision.rawValue),
-            "estimated": .bool(date.estimated),
-        ])
     }
 }
 
