@@ -1,17 +1,21 @@
 import Foundation
 import PrimesModel
 
-/// Reads a civil-registration dialect whose paths `XMLFragmentPath` can evaluate, in two stages: a second
-/// thread parses with libxml2's SAX2 parser into fragments, groups them into records and runs the rules,
-/// while the caller's thread takes the finished items in order (and validates and encodes them).
+/// Reads a civil-registration dialect whose paths `XMLFragmentPath` can evaluate, on two threads: a second
+/// thread parses with libxml2's SAX2 parser into fragments and groups them into records, while the caller's
+/// thread takes the records' items in order (and validates and encodes them).
 ///
-/// The queue between the stages is bounded, so memory stays that of a few hundred records whatever the
-/// input's size; the items, their order, their locations and the errors are those of the libxml2 path.
+/// Running the rules on a record is shared out as the load goes: the parsing thread runs them itself while
+/// the caller's thread is behind (the queue holds work), and hands records over as they are otherwise, for
+/// the caller's thread to run them when it takes them. The queue is bounded, so memory stays that of a few
+/// hundred records whatever the input's size; the items, their order, their locations and the errors are
+/// those of the libxml2 path.
 final class CivilFragmentReader {
     private let queue = CivilItemQueue(capacity: 8)
     private var producer: CivilFragmentProducer?
+    private let assembler: CivilRecordAssembler<FragmentRecordSource>
+    /// The current batch, last item first, so that each is moved out rather than copied.
     private var batch: [ReadItem] = []
-    private var position = 0
     private var finished = false
 
     /// Nil when a path of the dialect is outside `XMLFragmentPath`.
@@ -32,6 +36,7 @@ final class CivilFragmentReader {
             parser: XMLFragmentParser(source: source, names: names), dialect: dialect, plan: plan,
             assembler: CivilRecordAssembler(dialect: dialect, plan: plan, context: context, format: format),
             queue: queue)
+        assembler = CivilRecordAssembler(dialect: dialect, plan: plan, context: context, format: format)
     }
 
     deinit {
@@ -45,12 +50,19 @@ final class CivilFragmentReader {
             thread.name = "civil-xml-parse"
             thread.start()
         }
-        while position == batch.count {
+        while batch.isEmpty {
             if finished { return nil }
             switch queue.take() {
             case .items(let items):
-                batch = items
-                position = 0
+                batch = items.reversed()
+            case .records(let records, let names):
+                var items: [ReadItem] = []
+                for record in records {
+                    assembler.assemble(
+                        FragmentRecordSource(fragment: record.fragment, names: names), location: record.location,
+                        index: record.index, into: &items)
+                }
+                batch = items.reversed()
             case .end:
                 finished = true
                 return nil
@@ -59,8 +71,7 @@ final class CivilFragmentReader {
                 throw error
             }
         }
-        position += 1
-        return batch[position - 1]
+        return batch.popLast()
     }
 }
 
@@ -78,10 +89,11 @@ private final class CivilFragmentProducer: @unchecked Sendable {
     private var recordElements = 0
     private var recordIndex = 0
     @exclusivity(unchecked) private var batch: [ReadItem] = []
+    @exclusivity(unchecked) private var records: [CivilItemQueue.Record] = []
     private let recordRoot: Int32
 
-    /// How many items go to the queue at a time: enough to make the lock cheap, few enough to start soon.
-    private static let batchSize = 256
+    /// How many records go to the queue at a time: enough to make the lock cheap, few enough to start soon.
+    private static let batchSize = 128
 
     init(
         parser: XMLFragmentParser, dialect: CivilDialect, plan: CivilRecordPlan<XMLFragmentPath>,
@@ -100,12 +112,12 @@ private final class CivilFragmentProducer: @unchecked Sendable {
     func run() {
         do {
             try read()
-            if !batch.isEmpty { try send() }
+            try send()
             queue.put(.end)
         } catch is Cancelled {
             return
         } catch {
-            if !batch.isEmpty { try? send() }
+            try? send()
             queue.put(.failure(error))
         }
     }
@@ -168,25 +180,47 @@ private final class CivilFragmentProducer: @unchecked Sendable {
 
     private func finishGroup(xpath: String) throws {
         let location = RecordLocation(source: parser.name, line: groupLine, xpath: xpath)
-        batch.append(
-            contentsOf: assembler.assemble(
-                FragmentRecordSource(fragment: group, names: parser.names), location: location, index: recordIndex))
+        records.append(CivilItemQueue.Record(fragment: group, location: location, index: recordIndex))
         recordIndex += 1
-        group.removeAll()
-        if batch.count >= Self.batchSize { try send() }
+        // The record keeps its storage; the next one starts with room for as much.
+        let sizes = (group.nodes.count, group.bytes.count)
+        group = XMLFragment()
+        group.reserveCapacity(nodes: sizes.0, bytes: sizes.1)
+        if records.count >= Self.batchSize { try send() }
     }
 
+    /// Sends the records gathered: their items when the reading thread has work waiting, else the records.
     private func send() throws {
-        guard queue.put(.items(batch)) else { throw Cancelled() }
-        batch = []
-        batch.reserveCapacity(Self.batchSize + 4)
+        guard !records.isEmpty else { return }
+        let entry: CivilItemQueue.Entry
+        if queue.backlog >= 2 {
+            batch.removeAll(keepingCapacity: true)
+            for record in records {
+                assembler.assemble(
+                    FragmentRecordSource(fragment: record.fragment, names: parser.names.names),
+                    location: record.location, index: record.index, into: &batch)
+            }
+            entry = .items(batch)
+        } else {
+            entry = .records(records, parser.names.names)
+        }
+        records.removeAll(keepingCapacity: true)
+        guard queue.put(entry) else { throw Cancelled() }
     }
 }
 
 /// A bounded first-in first-out hand-over between the parsing thread and the reading one.
 final class CivilItemQueue: @unchecked Sendable {
+    /// A record's fragments, not yet through the rules.
+    struct Record {
+        let fragment: XMLFragment
+        let location: RecordLocation
+        let index: Int
+    }
+
     enum Entry {
         case items([ReadItem])
+        case records([Record], [XMLNameTable.Name])
         case end
         case failure(any Error)
     }
@@ -199,6 +233,13 @@ final class CivilItemQueue: @unchecked Sendable {
 
     init(capacity: Int) {
         self.capacity = capacity
+    }
+
+    /// How many entries wait to be taken.
+    var backlog: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return entries.count - head
     }
 
     /// Waits for room and adds `entry`; false when the reader has gone.

@@ -44,12 +44,23 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     }
 
     func assemble(_ document: Source, location: RecordLocation, index: Int) -> [ReadItem] {
-        assemble(document, location: location, index: index, typed: true)
-            ?? assemble(document, location: location, index: index, typed: false) ?? []
+        var items: [ReadItem] = []
+        assemble(document, location: location, index: index, into: &items)
+        return items
     }
 
-    /// The record's items, or nil when `typed` and a write or an identifier needs the trees.
-    private func assemble(_ document: Source, location: RecordLocation, index: Int, typed: Bool) -> [ReadItem]? {
+    /// Appends the record's items to `items`.
+    func assemble(_ document: Source, location: RecordLocation, index: Int, into items: inout [ReadItem]) {
+        if !assemble(document, location: location, index: index, typed: true, into: &items) {
+            _ = assemble(document, location: location, index: index, typed: false, into: &items)
+        }
+    }
+
+    /// Appends the record's items; false, with nothing appended, when `typed` and a write or an identifier
+    /// needs the trees.
+    private func assemble(
+        _ document: Source, location: RecordLocation, index: Int, typed: Bool, into items: inout [ReadItem]
+    ) -> Bool {
         var reading = Reading()
         var event = CivilDraft<CivilEventFields>(typed: typed)
         var persons: [ReadPerson] = []
@@ -69,13 +80,15 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                 persons.append(ReadPerson(role: spec.role, relationship: relationship, draft: draft, element: element))
             }
         }
-        if reading.refused { return nil }
+        if reading.refused { return false }
         guard reading.issues.isEmpty else {
-            return [.rejected(RecordRejection(location: location, issues: reading.issues))]
+            items.append(.rejected(RecordRejection(location: location, issues: reading.issues)))
+            return true
         }
         guard !persons.isEmpty else {
             let issue = FieldIssue(field: "record", rule: "no person element of the \(dialect.name) dialect was found")
-            return [.rejected(RecordRejection(location: location, issues: [issue]))]
+            items.append(.rejected(RecordRejection(location: location, issues: [issue])))
+            return true
         }
 
         let personElements = Set(persons.map(\.element))
@@ -90,7 +103,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         let built: [Result<Person, RecordRejection>]
         if typed {
             guard !reading.refused, let typedEvent = event.fields, let complete = Self.complete(persons) else {
-                return nil
+                return false
             }
             built = linkTyped(persons, typed: complete, event: typedEvent, index: index, reading: &reading).map {
                 .success($0)
@@ -103,7 +116,6 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             }
         }
 
-        var items: [ReadItem] = []
         for (position, result) in built.enumerated() {
             do {
                 var decoded = try result.get()
@@ -120,7 +132,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                 items.append(.rejected(RecordRejection(location: location, issues: error.issues)))
             }
         }
-        return items
+        return true
     }
 
     // MARK: - Rules

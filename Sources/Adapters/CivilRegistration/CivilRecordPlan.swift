@@ -26,11 +26,21 @@ struct CivilRecordPlan<Path> {
         }
     }
 
-    struct Person {
+    final class Person {
         let spec: CivilDialect.PersonSpec
         let select: Path
         let rules: [Rule]
         let coded: (coding: Path, system: Path, code: Path, list: CodeListMapping)?
+
+        init(
+            spec: CivilDialect.PersonSpec, select: Path, rules: [Rule],
+            coded: (coding: Path, system: Path, code: Path, list: CodeListMapping)?
+        ) {
+            self.spec = spec
+            self.select = select
+            self.rules = rules
+            self.coded = coded
+        }
     }
 
     let recordRules: [Rule]
@@ -108,7 +118,8 @@ struct LibXMLRecordSource: CivilRecordSource {
 /// A record joined from fragments under a synthetic root (node 0), for dialects within `XMLFragmentPath`.
 struct FragmentRecordSource: CivilRecordSource {
     let fragment: XMLFragment
-    let names: XMLNameTable
+    /// The parse's names so far (a copy: the parse may add names while another thread reads this record).
+    let names: [XMLNameTable.Name]
 
     var root: Int32 { 0 }
 
@@ -118,7 +129,10 @@ struct FragmentRecordSource: CivilRecordSource {
 
     func text(_ node: Int32) -> String { fragment.text(node) }
 
-    func localName(_ node: Int32) -> String { names.localName(fragment.nodes[Int(node)].name) }
+    func localName(_ node: Int32) -> String {
+        let name = Int(fragment.nodes[Int(node)].name)
+        return name >= 0 && name < names.count ? names[name].localName : ""
+    }
 
     func isElement(_ node: Int32) -> Bool { fragment.nodes[Int(node)].kind == .element }
 

@@ -36,6 +36,12 @@ public struct XMLFragment: Sendable {
     /// The line of the fragment's first element.
     public var line: Int { nodes.isEmpty ? 0 : Int(nodes[0].line) }
 
+    /// Makes room for `nodes` nodes and `bytes` bytes of text.
+    public mutating func reserveCapacity(nodes count: Int, bytes byteCount: Int) {
+        nodes.reserveCapacity(count)
+        bytes.reserveCapacity(byteCount)
+    }
+
     /// Empties the fragment, keeping its storage for the next one.
     public mutating func removeAll() {
         nodes.removeAll(keepingCapacity: true)

@@ -52,6 +52,8 @@ final class XMLFragmentParserState {
     var failure: (any Error)?
     let errors = XMLErrorCollector()
     var sawRoot = false
+    /// Whether a `<!DOCTYPE>` began; it is refused once read, with the line that closes it.
+    var sawDocumentType = false
 
     // The callbacks touch these for every element; `@exclusivity(unchecked)` spares the dynamic checks of
     // class properties, which showed in profiles, and is safe as one thread runs the parse with no reentry.
@@ -93,6 +95,7 @@ final class XMLFragmentParserState {
         handler.ignorableWhitespace = fragmentCharacters
         handler.cdataBlock = fragmentCharacters
         handler.internalSubset = fragmentInternalSubset
+        handler.externalSubset = fragmentExternalSubset
         handler.serror = fragmentStructuredError
 
         let me = Unmanaged.passUnretained(self).toOpaque()
@@ -130,6 +133,12 @@ final class XMLFragmentParserState {
     var currentLine: Int {
         guard let input = context?.pointee.input else { return 0 }
         return Int(input.pointee.line)
+    }
+
+    /// The refusal of a DTD. No handler is installed for its declarations, so no entity it declares is kept,
+    /// let alone resolved or expanded, before the refusal.
+    func refusedDocumentType() -> InputError {
+        malformed(line: currentLine, "a DTD (<!DOCTYPE>) is not accepted: entities are refused")
     }
 
     func malformed(line: Int, _ reason: String) -> InputError {
@@ -174,6 +183,7 @@ final class XMLFragmentParserState {
         _ localName: UnsafePointer<xmlChar>?, _ namespace: UnsafePointer<xmlChar>?, _ attributeCount: Int,
         _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
     ) throws {
+        if sawDocumentType { throw refusedDocumentType() }
         depth += 1
         let line = currentLine
         if depth == 0 {
@@ -307,8 +317,16 @@ private func fragmentInternalSubset(
     _ context: UnsafeMutableRawPointer?, _ name: UnsafePointer<xmlChar>?, _ externalID: UnsafePointer<xmlChar>?,
     _ systemID: UnsafePointer<xmlChar>?
 ) {
+    fragmentState(context)?.sawDocumentType = true
+}
+
+/// libxml2 calls this once the whole `<!DOCTYPE>`, internal subset included, has been read.
+private func fragmentExternalSubset(
+    _ context: UnsafeMutableRawPointer?, _ name: UnsafePointer<xmlChar>?, _ externalID: UnsafePointer<xmlChar>?,
+    _ systemID: UnsafePointer<xmlChar>?
+) {
     guard let state = fragmentState(context) else { return }
-    state.stop(state.malformed(line: state.currentLine, "a DTD (<!DOCTYPE>) is not accepted: entities are refused"))
+    state.stop(state.refusedDocumentType())
 }
 
 private func fragmentStructuredError(_ context: UnsafeMutableRawPointer?, _ error: xmlErrorPtr?) {
