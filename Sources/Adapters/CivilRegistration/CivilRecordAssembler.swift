@@ -30,7 +30,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     private struct Reading {
         var issues: [FieldIssue] = []
         var warnings: [FieldIssue] = []
-        var consumed = Set<Source.Node>()
+        var consumed: Source.Marks
         var kept: [String] = []
         /// A write the typed drafts do not take: the record is read again as trees.
         var refused = false
@@ -61,7 +61,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     private func assemble(
         _ document: Source, location: RecordLocation, index: Int, typed: Bool, into items: inout [ReadItem]
     ) -> Bool {
-        var reading = Reading()
+        var reading = Reading(consumed: document.makeMarks())
         var event = CivilDraft<CivilEventFields>(typed: typed)
         var persons: [ReadPerson] = []
 
@@ -91,10 +91,12 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             return true
         }
 
-        let personElements = Set(persons.map(\.element))
+        var personElements = document.makeMarks()
+        for person in persons { personElements.mark(person.element) }
         for position in persons.indices {
             keepUnread(
-                below: persons[position].element, in: document, into: &persons[position].draft, skipping: [], &reading)
+                below: persons[position].element, in: document, into: &persons[position].draft, skipping: nil,
+                &reading)
         }
         keepUnread(below: document.root, in: document, into: &persons[0].draft, skipping: personElements, &reading)
 
@@ -150,10 +152,10 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         let values: [CivilValue]
         if let each = planned.each {
             var items: [JSONValue] = []
-            for node in document.nodes(each, from: element) {
+            document.forEachNode(each, from: element) { node in
                 if planned.fields.isEmpty, let read = planned.read {
                     items.append(contentsOf: readValues(planned, read, from: node, in: document, &reading).map(\.json))
-                    continue
+                    return
                 }
                 var item = CivilDraft<CivilItemFields>(typed: false)
                 for field in planned.fields {
@@ -198,13 +200,13 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     ) {
         let rule = planned.rule
         guard let template = rule.template, let read = planned.read else { return }
-        for node in document.nodes(read, from: element) {
+        document.forEachNode(read, from: element) { node in
             let text = document.text(node).trimmedWhitespace
             var matches = text == template
             if let (prefix, suffix) = rule.templateParts {
                 matches = text.count > prefix.count + suffix.count && text.hasPrefix(prefix) && text.hasSuffix(suffix)
             }
-            if matches { reading.consumed.insert(node) }
+            if matches { reading.consumed.mark(node) }
         }
     }
 
@@ -215,18 +217,18 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     ) -> [CivilValue] {
         let rule = planned.rule
         var values: [CivilValue] = []
-        for node in document.nodes(read, from: element) {
-            reading.consumed.insert(node)
+        document.forEachNode(read, from: element) { node in
+            reading.consumed.mark(node)
             if let parts = planned.parts {
                 if let date = readParts(rule, parts, from: node, in: document, &reading) { values.append(date) }
-                continue
+                return
             }
             let text = document.text(node).trimmedWhitespace
             if text.isEmpty {
                 reading.warnings.append(warning(rule, "empty element read as absent"))
-                continue
+                return
             }
-            if rule.unknownMarkers.contains(text) { continue }
+            if rule.unknownMarkers.contains(text) { return }
             if let value = convert(text, rule, &reading) { values.append(value) }
         }
         return values
@@ -237,8 +239,8 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         from node: Source.Node, in document: Source, _ reading: inout Reading
     ) -> CivilValue? {
         func part(_ path: Source.Path?) -> String? {
-            guard let path, let found = document.nodes(path, from: node).first else { return nil }
-            reading.consumed.insert(found)
+            guard let path, let found = document.firstNode(path, from: node) else { return nil }
+            reading.consumed.mark(found)
             let text = document.text(found).trimmedWhitespace
             return text.isEmpty || rule.unknownMarkers.contains(text) ? nil : text
         }
@@ -289,10 +291,10 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         case .coded:
             guard let (coding, system, code, list) = person.coded else { return nil }
             for node in document.nodes(coding, from: element) {
-                guard let codeNode = document.nodes(code, from: node).first else { continue }
-                reading.consumed.insert(codeNode)
-                let systemNode = document.nodes(system, from: node).first
-                if let systemNode { reading.consumed.insert(systemNode) }
+                guard let codeNode = document.firstNode(code, from: node) else { continue }
+                reading.consumed.mark(codeNode)
+                let systemNode = document.firstNode(system, from: node)
+                if let systemNode { reading.consumed.mark(systemNode) }
                 let uri = systemNode.map { document.text($0).trimmedWhitespace }
                 if let uri, !list.isKnown(by: uri) { continue }
                 if let uri, uri != list.uris.first {
@@ -461,7 +463,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     /// A value's key is its path of local names below `element`; paths are spelt out only for values kept.
     private func keepUnread(
         below element: Source.Node, in document: Source, into draft: inout CivilDraft<CivilPersonFields>,
-        skipping: Set<Source.Node>, _ reading: inout Reading
+        skipping: Source.Marks?, _ reading: inout Reading
     ) {
         var kept: [String: JSONValue] = [:]
         var visited: [(parent: Int, node: Source.Node)] = []
@@ -477,12 +479,14 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             return names.reversed().joined(separator: "/")
         }
         while let (node, parent) = stack.popLast() {
-            guard document.isElement(node), !skipping.contains(node), !reading.consumed.contains(node) else { continue }
+            guard document.isElement(node), skipping?.isMarked(node) != true, !reading.consumed.isMarked(node) else {
+                continue
+            }
             visited.append((parent, node))
             let position = visited.count - 1
             document.forEachAttribute(node) { attribute in
                 let name = document.localName(attribute)
-                if !reading.consumed.contains(attribute) && name != "schemaLocation" {
+                if !reading.consumed.isMarked(attribute) && name != "schemaLocation" {
                     Self.add(.string(document.text(attribute)), at: "\(path(position))/@\(name)", to: &kept)
                 }
             }

@@ -66,10 +66,15 @@ struct CivilRecordPlan<Path> {
 protocol CivilRecordSource {
     associatedtype Node: Hashable
     associatedtype Path
+    associatedtype Marks: CivilNodeMarks where Marks.Node == Node
 
     /// The synthetic element above the record's top-level elements.
     var root: Node { get }
     func nodes(_ path: Path, from node: Node) -> [Node]
+    func forEachNode(_ path: Path, from node: Node, _ body: (Node) -> Void)
+    func firstNode(_ path: Path, from node: Node) -> Node?
+    /// An empty set of this record's nodes.
+    func makeMarks() -> Marks
     /// An attribute's value, or an element's text.
     func text(_ node: Node) -> String
     func localName(_ node: Node) -> String
@@ -78,9 +83,44 @@ protocol CivilRecordSource {
     func forEachAttribute(_ node: Node, _ body: (Node) -> Void)
 }
 
+/// A set of a record's nodes (those the rules read).
+protocol CivilNodeMarks {
+    associatedtype Node
+    mutating func mark(_ node: Node)
+    func isMarked(_ node: Node) -> Bool
+}
+
+/// Marks on libxml2 nodes, by address.
+struct PointerMarks: CivilNodeMarks {
+    var marked = Set<UnsafeMutableRawPointer>()
+
+    mutating func mark(_ node: UnsafeMutableRawPointer) { marked.insert(node) }
+
+    func isMarked(_ node: UnsafeMutableRawPointer) -> Bool { marked.contains(node) }
+}
+
+/// Marks on a fragment's nodes, one flag a node.
+struct FragmentNodeMarks: CivilNodeMarks {
+    var flags: [Bool]
+
+    mutating func mark(_ node: Int32) { flags[Int(node)] = true }
+
+    func isMarked(_ node: Int32) -> Bool { flags[Int(node)] }
+}
+
 /// A record copied into a libxml2 document, for dialects whose paths need libxml2's full XPath.
 struct LibXMLRecordSource: CivilRecordSource {
     let document: XMLRecordDocument
+
+    func forEachNode(_ path: XPathExpression, from node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void) {
+        for found in nodes(path, from: node) { body(found) }
+    }
+
+    func firstNode(_ path: XPathExpression, from node: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        nodes(path, from: node).first
+    }
+
+    func makeMarks() -> PointerMarks { PointerMarks() }
 
     var root: UnsafeMutableRawPointer { UnsafeMutableRawPointer(document.root) }
 
@@ -126,6 +166,16 @@ struct FragmentRecordSource: CivilRecordSource {
     func nodes(_ path: XMLFragmentPath, from node: Int32) -> [Int32] {
         path.select(from: node, in: fragment)
     }
+
+    func forEachNode(_ path: XMLFragmentPath, from node: Int32, _ body: (Int32) -> Void) {
+        path.forEach(from: node, in: fragment, body)
+    }
+
+    func firstNode(_ path: XMLFragmentPath, from node: Int32) -> Int32? {
+        path.first(from: node, in: fragment)
+    }
+
+    func makeMarks() -> FragmentNodeMarks { FragmentNodeMarks(flags: Array(repeating: false, count: fragment.nodes.count)) }
 
     func text(_ node: Int32) -> String { fragment.text(node) }
 

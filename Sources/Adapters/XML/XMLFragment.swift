@@ -141,17 +141,6 @@ public struct XMLFragment: Sendable {
         return String(decoding: text, as: UTF8.self)
     }
 
-    /// Whether `index`'s value (an attribute's or a lone text run's) is exactly `expected`, without a String.
-    func valueEquals(_ index: Int32, _ expected: [UInt8]) -> Bool {
-        let node = nodes[Int(index)]
-        guard Int(node.textLength) == expected.count else { return false }
-        return bytes.withUnsafeBufferPointer { buffer in
-            expected.withUnsafeBufferPointer { other in
-                memcmpEqual(buffer.baseAddress.map { $0 + Int(node.textStart) }, other.baseAddress, expected.count)
-            }
-        }
-    }
-
     private func string(_ node: Node) -> String {
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return "" }
@@ -173,13 +162,6 @@ public struct XMLFragment: Sendable {
             child = node.nextSibling
         }
     }
-}
-
-private func memcmpEqual(_ left: UnsafePointer<UInt8>?, _ right: UnsafePointer<UInt8>?, _ count: Int) -> Bool {
-    guard count > 0 else { return true }
-    guard let left, let right else { return false }
-    for offset in 0..<count where left[offset] != right[offset] { return false }
-    return true
 }
 
 /// The element and attribute names of one parse, each numbered once: a path compares numbers, not strings.

@@ -20,7 +20,25 @@ public struct XMLFragmentPath: Sendable {
         let value: [UInt8]
     }
 
-    let branches: [[Step]]
+    /// A step flattened for evaluation: no enum payloads to copy on every node visited.
+    struct FlatStep: Sendable {
+        enum Kind: UInt8, Sendable {
+            case child
+            case attribute
+            case parent
+            case current
+        }
+
+        let kind: Kind
+        /// The name to match; -1 for any.
+        let name: Int32
+        let predicates: Range<Int>
+    }
+
+    /// The branches of the union, as ranges of `steps`.
+    let branches: [Range<Int>]
+    let steps: [FlatStep]
+    let predicates: [Predicate]
     /// Whether the selection must be sorted into document order and rid of duplicates (unions, `..`).
     let needsOrdering: Bool
     public let text: String
@@ -28,84 +46,126 @@ public struct XMLFragmentPath: Sendable {
     /// Compiles `text`, resolving prefixes with `namespaces` and numbering names in `names`; nil when the
     /// path is outside the subset.
     public init?(_ text: String, namespaces: [(prefix: String, uri: String)], names: XMLNameTable) {
-        var branches: [[Step]] = []
+        var branches: [Range<Int>] = []
+        var steps: [FlatStep] = []
+        var predicates: [Predicate] = []
+        var needsOrdering = false
         guard let parts = Self.split(Substring(text), on: "|") else { return nil }
         for part in parts {
             guard let stepTexts = Self.split(part, on: "/") else { return nil }
-            var steps: [Step] = []
+            let first = steps.count
             for (position, stepText) in stepTexts.enumerated() {
                 let trimmed = stepText.trimmingXPathSpace
                 guard
                     let step = Self.step(
                         trimmed, isLast: position == stepTexts.count - 1, namespaces: namespaces, names: names)
                 else { return nil }
-                steps.append(step)
+                switch step {
+                case .child(let name, let stepPredicates):
+                    let start = predicates.count
+                    predicates.append(contentsOf: stepPredicates)
+                    steps.append(FlatStep(kind: .child, name: name ?? -1, predicates: start..<predicates.count))
+                case .attribute(let name):
+                    steps.append(FlatStep(kind: .attribute, name: name ?? -1, predicates: 0..<0))
+                case .parent:
+                    needsOrdering = true
+                    steps.append(FlatStep(kind: .parent, name: -1, predicates: 0..<0))
+                case .current:
+                    steps.append(FlatStep(kind: .current, name: -1, predicates: 0..<0))
+                }
             }
-            branches.append(steps)
+            branches.append(first..<steps.count)
         }
         guard !branches.isEmpty else { return nil }
         self.branches = branches
+        self.steps = steps
+        self.predicates = predicates
+        self.needsOrdering = needsOrdering || branches.count > 1
         self.text = text
-        needsOrdering =
-            branches.count > 1
-            || branches.contains { $0.contains { if case .parent = $0 { return true } else { return false } } }
     }
 
     /// The nodes selected from `context`, in document order.
     public func select(from context: Int32, in fragment: XMLFragment) -> [Int32] {
         var found: [Int32] = []
-        fragment.nodes.withUnsafeBufferPointer { nodes in
-            for branch in branches {
-                walk(branch[...], from: context, nodes: nodes, fragment: fragment, into: &found)
-            }
-        }
-        if needsOrdering {
-            found.sort()
-            var unique: [Int32] = []
-            for node in found where unique.last != node { unique.append(node) }
-            return unique
-        }
+        forEach(from: context, in: fragment) { found.append($0) }
         return found
+    }
+
+    /// Calls `body` with each node selected from `context`, in document order.
+    public func forEach(from context: Int32, in fragment: XMLFragment, _ body: (Int32) -> Void) {
+        if needsOrdering {
+            var found: [Int32] = []
+            visitAll(from: context, in: fragment) { found.append($0) }
+            found.sort()
+            var last: Int32 = -1
+            for node in found where node != last {
+                body(node)
+                last = node
+            }
+        } else {
+            visitAll(from: context, in: fragment, body)
+        }
+    }
+
+    /// The first node selected from `context` in document order, if any.
+    public func first(from context: Int32, in fragment: XMLFragment) -> Int32? {
+        var first: Int32?
+        forEach(from: context, in: fragment) { node in
+            if first == nil { first = node }
+        }
+        return first
     }
 
     /// Whether the path selects anything from `context`.
     public func matches(from context: Int32, in fragment: XMLFragment) -> Bool {
-        !select(from: context, in: fragment).isEmpty
+        first(from: context, in: fragment) != nil
+    }
+
+    private func visitAll(from context: Int32, in fragment: XMLFragment, _ body: (Int32) -> Void) {
+        fragment.nodes.withUnsafeBufferPointer { nodes in
+            fragment.bytes.withUnsafeBufferPointer { bytes in
+                steps.withUnsafeBufferPointer { steps in
+                    for branch in branches {
+                        walk(branch.lowerBound, branch.upperBound, context, nodes, bytes, steps, body)
+                    }
+                }
+            }
+        }
     }
 
     private func walk(
-        _ steps: ArraySlice<Step>, from node: Int32, nodes: UnsafeBufferPointer<XMLFragment.Node>,
-        fragment: XMLFragment, into found: inout [Int32]
+        _ step: Int, _ end: Int, _ node: Int32, _ nodes: UnsafeBufferPointer<XMLFragment.Node>,
+        _ bytes: UnsafeBufferPointer<UInt8>, _ steps: UnsafeBufferPointer<FlatStep>, _ body: (Int32) -> Void
     ) {
-        guard let step = steps.first else {
-            found.append(node)
+        guard step < end else {
+            body(node)
             return
         }
-        let rest = steps.dropFirst()
-        switch step {
+        let current = steps[step]
+        switch current.kind {
         case .current:
-            walk(rest, from: node, nodes: nodes, fragment: fragment, into: &found)
+            walk(step + 1, end, node, nodes, bytes, steps, body)
         case .parent:
             let parent = nodes[Int(node)].parent
-            if parent >= 0 { walk(rest, from: parent, nodes: nodes, fragment: fragment, into: &found) }
-        case .attribute(let name):
+            if parent >= 0 { walk(step + 1, end, parent, nodes, bytes, steps, body) }
+        case .attribute:
             guard nodes[Int(node)].kind == .element else { return }
             var attribute = nodes[Int(node)].firstAttribute
             while attribute >= 0 {
-                if name == nil || nodes[Int(attribute)].name == name {
-                    walk(rest, from: attribute, nodes: nodes, fragment: fragment, into: &found)
+                if current.name < 0 || nodes[Int(attribute)].name == current.name {
+                    walk(step + 1, end, attribute, nodes, bytes, steps, body)
                 }
                 attribute = nodes[Int(attribute)].nextSibling
             }
-        case .child(let name, let predicates):
+        case .child:
             guard nodes[Int(node)].kind == .element else { return }
             var child = nodes[Int(node)].firstChild
             while child >= 0 {
                 let candidate = nodes[Int(child)]
-                if candidate.kind == .element, name == nil || candidate.name == name,
-                    predicates.allSatisfy({ holds($0, on: candidate, nodes: nodes, fragment: fragment) })
+                if candidate.kind == .element, current.name < 0 || candidate.name == current.name,
+                    holds(current.predicates, on: candidate, nodes, bytes)
                 {
-                    walk(rest, from: child, nodes: nodes, fragment: fragment, into: &found)
+                    walk(step + 1, end, child, nodes, bytes, steps, body)
                 }
                 child = candidate.nextSibling
             }
@@ -113,17 +173,28 @@ public struct XMLFragmentPath: Sendable {
     }
 
     private func holds(
-        _ predicate: Predicate, on element: XMLFragment.Node, nodes: UnsafeBufferPointer<XMLFragment.Node>,
-        fragment: XMLFragment
+        _ range: Range<Int>, on element: XMLFragment.Node, _ nodes: UnsafeBufferPointer<XMLFragment.Node>,
+        _ bytes: UnsafeBufferPointer<UInt8>
     ) -> Bool {
-        var attribute = element.firstAttribute
-        while attribute >= 0 {
-            if nodes[Int(attribute)].name == predicate.attribute {
-                return fragment.valueEquals(attribute, predicate.value)
+        for index in range {
+            let predicate = predicates[index]
+            var attribute = element.firstAttribute
+            var held = false
+            while attribute >= 0 {
+                let node = nodes[Int(attribute)]
+                if node.name == predicate.attribute {
+                    let start = Int(node.textStart)
+                    held =
+                        Int(node.textLength) == predicate.value.count
+                        && UnsafeBufferPointer(rebasing: bytes[start..<start + Int(node.textLength)])
+                            .elementsEqual(predicate.value)
+                    break
+                }
+                attribute = node.nextSibling
             }
-            attribute = nodes[Int(attribute)].nextSibling
+            if !held { return false }
         }
-        return false
+        return true
     }
 
     // MARK: - Compiling
