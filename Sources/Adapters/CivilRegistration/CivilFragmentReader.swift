@@ -53,8 +53,9 @@ final class CivilFragmentReader {
         while batch.isEmpty {
             if finished { return nil }
             switch queue.take() {
-            case .items(let items):
-                batch = items.reversed()
+            case .items(var items):
+                items.reverse()
+                batch = items
             case .records(let records, let names):
                 var items: [ReadItem] = []
                 for record in records {
@@ -62,7 +63,8 @@ final class CivilFragmentReader {
                         FragmentRecordSource(fragment: record.fragment, names: names), location: record.location,
                         index: record.index, into: &items)
                 }
-                batch = items.reversed()
+                batch = items
+                batch.reverse()
             case .end:
                 finished = true
                 return nil
@@ -260,6 +262,8 @@ final class CivilItemQueue: @unchecked Sendable {
         defer { condition.unlock() }
         while entries.count == head { condition.wait() }
         let entry = entries[head]
+        // The slot lets go of its items, so that the reader holds the only reference and can reorder them.
+        entries[head] = .end
         head += 1
         if head > 64 {
             entries.removeFirst(head)

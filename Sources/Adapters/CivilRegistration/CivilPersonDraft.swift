@@ -59,6 +59,11 @@ struct CivilDraft<Fields: CivilDraftFields> {
         return true
     }
 
+    /// The typed person, moved out, when every identifier is whole; the draft is left empty.
+    mutating func takePerson() -> Person? where Fields == CivilPersonFields {
+        fields?.takePerson()
+    }
+
     /// Adds values kept from the source under `namespace` of the person's extensions.
     mutating func keep(_ values: [(String, JSONValue)], in namespace: String) -> Bool {
         if fields != nil { return fields?.keep(values, in: namespace) == true }
@@ -169,15 +174,18 @@ struct CivilPersonFields: CivilDraftFields {
         return true
     }
 
-    /// The person, when every identifier has its scheme and value; else nil, for the trees to report.
-    var complete: Person? {
-        var complete = person
-        complete.identifiers = []
+    /// The person, moved out, when every identifier has its scheme and value; else nil, for the trees to
+    /// report.
+    mutating func takePerson() -> Person? {
+        var whole: [Identifier] = []
         for identifier in identifiers {
             guard let scheme = identifier.scheme, let value = identifier.value else { return nil }
-            complete.identifiers.append(Identifier(scheme: scheme, value: value, issuer: identifier.issuer))
+            whole.append(Identifier(scheme: scheme, value: value, issuer: identifier.issuer))
         }
-        return complete
+        var taken = Person()
+        swap(&taken, &person)
+        taken.identifiers = whole
+        return taken
     }
 }
 

@@ -102,13 +102,26 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
 
         // Typed, the persons are made directly; an identifier without its scheme or value needs the trees,
         // which report it as they always did.
-        let built: [Result<Person, RecordRejection>]
+        var built: [Result<Person, RecordRejection>] = []
         if typed {
-            guard !reading.refused, let typedEvent = event.fields, let complete = Self.complete(persons) else {
+            guard !reading.refused, let typedEvent = event.fields, var people = Self.complete(&persons) else {
                 return false
             }
-            built = linkTyped(persons, typed: complete, event: typedEvent, index: index, reading: &reading).map {
-                .success($0)
+            linkTyped(persons, &people, event: typedEvent, index: index, reading: &reading)
+            // Moved out one by one rather than copied: a person is a large value.
+            people.reverse()
+            var position = 0
+            while var person = people.popLast() {
+                person.provenance = Provenance(
+                    system: dialect.name, recordId: person.ref, format: format, formatVersion: dialect.version,
+                    receivedAt: context.receivedAt)
+                items.append(
+                    .record(
+                        SourceRecord(
+                            record: .person(person), location: location,
+                            warnings: position == 0 ? reading.warnings : [],
+                            keptInExtensions: position == 0 ? reading.kept : [])))
+                position += 1
             }
         } else {
             var trees = persons.map(\.draft.tree)
@@ -373,21 +386,22 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     }
 
     /// The persons' typed fields, when every draft kept them and every identifier is whole.
-    private static func complete(_ persons: [ReadPerson]) -> [Person]? {
+    /// Takes the persons out of their drafts (which are left empty, the record being done with them).
+    private static func complete(_ persons: inout [ReadPerson]) -> [Person]? {
         var typed: [Person] = []
         typed.reserveCapacity(persons.count)
-        for person in persons {
-            guard let fields = person.draft.fields, let complete = fields.complete else { return nil }
-            typed.append(complete)
+        for position in persons.indices {
+            guard let person = persons[position].draft.takePerson() else { return nil }
+            typed.append(person)
         }
         return typed
     }
 
     /// `link` on typed persons: the same references, relationships and events, without trees.
     private func linkTyped(
-        _ persons: [ReadPerson], typed: [Person], event: CivilEventFields, index: Int, reading: inout Reading
-    ) -> [Person] {
-        var typed = typed
+        _ persons: [ReadPerson], _ typed: inout [Person], event: CivilEventFields, index: Int,
+        reading: inout Reading
+    ) {
         var counts: [String: Int] = [:]
         for position in persons.indices where typed[position].ref == nil {
             let role = persons[position].relationship ?? persons[position].role
@@ -399,7 +413,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             reading.warnings.append(
                 FieldIssue(
                     field: "relationships", rule: "relatives without a subject in this record", severity: .warning))
-            return typed
+            return
         }
         let subjectRef = typed[subjectPosition].ref ?? ""
 
@@ -434,7 +448,6 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                 typed[position].events.append(relativeEvent)
             }
         }
-        return typed
     }
 
     static func inverse(_ type: String) -> String {

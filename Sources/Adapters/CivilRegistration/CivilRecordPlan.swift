@@ -112,7 +112,9 @@ struct FragmentNodeMarks: CivilNodeMarks {
 struct LibXMLRecordSource: CivilRecordSource {
     let document: XMLRecordDocument
 
-    func forEachNode(_ path: XPathExpression, from node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void) {
+    func forEachNode(
+        _ path: XPathExpression, from node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void
+    ) {
         for found in nodes(path, from: node) { body(found) }
     }
 
@@ -175,7 +177,9 @@ struct FragmentRecordSource: CivilRecordSource {
         path.first(from: node, in: fragment)
     }
 
-    func makeMarks() -> FragmentNodeMarks { FragmentNodeMarks(flags: Array(repeating: false, count: fragment.nodes.count)) }
+    func makeMarks() -> FragmentNodeMarks {
+        FragmentNodeMarks(flags: Array(repeating: false, count: fragment.nodes.count))
+    }
 
     func text(_ node: Int32) -> String { fragment.text(node) }
 

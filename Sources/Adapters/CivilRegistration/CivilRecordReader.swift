@@ -28,9 +28,20 @@ public final class CivilRecordReader: RecordReader {
         case finished
     }
 
-    public init(source: any ByteSource, dialect: CivilDialect, context: ConversionContext, format: String) throws {
+    public convenience init(
+        source: any ByteSource, dialect: CivilDialect, context: ConversionContext, format: String
+    ) throws {
+        try self.init(source: source, dialect: dialect, context: context, format: format, fragments: true)
+    }
+
+    /// With `fragments` false, reads any dialect with `xmlTextReader` and libxml2's XPath (tests compare both).
+    init(
+        source: any ByteSource, dialect: CivilDialect, context: ConversionContext, format: String, fragments: Bool
+    ) throws {
         self.dialect = dialect
-        if let fast = CivilFragmentReader(source: source, dialect: dialect, context: context, format: format) {
+        if fragments,
+            let fast = CivilFragmentReader(source: source, dialect: dialect, context: context, format: format)
+        {
             self.fast = fast
             return
         }
@@ -103,7 +114,8 @@ public final class CivilRecordReader: RecordReader {
         guard let stream, let document, let assembler else { return }
         let location = RecordLocation(source: stream.name, line: groupLine, xpath: xpath)
         pending.append(
-            contentsOf: assembler.assemble(LibXMLRecordSource(document: document), location: location, index: recordIndex))
+            contentsOf: assembler.assemble(
+                LibXMLRecordSource(document: document), location: location, index: recordIndex))
         recordIndex += 1
         document.reset()
     }

@@ -211,7 +211,8 @@ final class XMLFragmentParserState {
             guard let start = base[3], let end = base[4] else { continue }
             let count = end - start
             if count > parser.limits.maximumTextBytes {
-                throw malformed(line: line, "an attribute value exceeds the limit of \(parser.limits.maximumTextBytes) bytes")
+                throw malformed(
+                    line: line, "an attribute value exceeds the limit of \(parser.limits.maximumTextBytes) bytes")
             }
             let attributeName = number(base[0], base[2])
             let raw = UnsafeBufferPointer(start: start, count: count)
@@ -281,7 +282,8 @@ private func fragmentState(_ context: UnsafeMutableRawPointer?) -> XMLFragmentPa
 
 private func fragmentStartElement(
     _ context: UnsafeMutableRawPointer?, _ localName: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?,
-    _ uri: UnsafePointer<xmlChar>?, _ namespaceCount: Int32, _ namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
+    _ uri: UnsafePointer<xmlChar>?, _ namespaceCount: Int32,
+    _ namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
     _ attributeCount: Int32, _ defaultedCount: Int32, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
 ) {
     guard let state = fragmentState(context), state.failure == nil else { return }
