@@ -173,20 +173,31 @@ import Testing
     /// One context for every read, so that both engines stamp the same time of receipt.
     private let context = TestEnvironment.adapters.context(mappingOverride: nil)
 
-    private func read(_ bytes: [UInt8], format: String, fragments: Bool) throws -> [String] {
+    /// One item as read, compared by value (a description would list dictionary members in any order).
+    private struct Read: Equatable {
+        var location: RecordLocation
+        var record: CanonicalRecord?
+        var warnings: [FieldIssue] = []
+        var kept: [String] = []
+        var rejection: [FieldIssue] = []
+    }
+
+    private func read(_ bytes: [UInt8], format: String, fragments: Bool) throws -> [Read] {
         let recordFormat = try #require(TestEnvironment.adapters.registry.format(named: format))
         let dialect = try CivilDialect(mapping: try context.mapping(for: recordFormat))
         let reader = try CivilRecordReader(
             source: MemoryInput(bytes, name: "in.xml"), dialect: dialect, context: context, format: format,
             fragments: fragments)
-        var items: [String] = []
+        var items: [Read] = []
         while let item = try reader.next() {
             switch item {
             case .record(let source):
                 items.append(
-                    "\(source.location) \(source.record) warnings: \(source.warnings) kept: \(source.keptInExtensions)")
+                    Read(
+                        location: source.location, record: source.record, warnings: source.warnings,
+                        kept: source.keptInExtensions))
             case .rejected(let rejection):
-                items.append("rejected \(rejection)")
+                items.append(Read(location: rejection.location, record: nil, rejection: rejection.issues))
             }
         }
         return items

@@ -7,10 +7,11 @@ import PrimesModel
 /// Source values that no rule reads are kept in the person's `extensions` under the dialect's name, keyed by
 /// their path below the person's element, so that nothing a document carries is dropped in silence.
 ///
-/// Each person is built as a `JSONValue` tree addressed by the rules' `FieldPath`s and then turned into a
-/// `Person`. That keeps every canonical field reachable from a mapping file, but it costs: on 100,000 FHIR
-/// births this engine spends several times the CPU of xsltproc (see `Benchmarks/bench-civil-xml.sh`), so the
-/// issue's speed targets are not met; compiling rules to direct setters is the next step.
+/// The engine is generic over the record's tree (`CivilRecordSource`): libxml2's, searched with its XPath, or
+/// an `XMLFragment`, searched with `XMLFragmentPath`. A record is read with typed drafts first, which set the
+/// fields dialects fill directly (`CivilPersonFields`); a write they do not take has the record read again
+/// with `JSONValue` trees addressed by the rules' `FieldPath`s, which keep every canonical field reachable
+/// from a mapping file and report bad shapes as they always did.
 final class CivilRecordAssembler<Source: CivilRecordSource> {
     private let dialect: CivilDialect
     private let plan: CivilRecordPlan<Source.Path>
