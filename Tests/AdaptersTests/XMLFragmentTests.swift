@@ -1,4 +1,5 @@
 import Foundation
+import PrimesModel
 import TestSupport
 import Testing
 
