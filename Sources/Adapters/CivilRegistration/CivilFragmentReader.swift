@@ -196,13 +196,15 @@ private final class CivilFragmentProducer: @unchecked Sendable {
         guard !records.isEmpty else { return }
         let entry: CivilItemQueue.Entry
         if queue.backlog >= 2 {
-            batch.removeAll(keepingCapacity: true)
+            batch.reserveCapacity(records.count * 2)
             for record in records {
                 assembler.assemble(
                     FragmentRecordSource(fragment: record.fragment, names: parser.names.names),
                     location: record.location, index: record.index, into: &batch)
             }
             entry = .items(batch)
+            // Let go of the items, so that the reading thread holds them alone and reorders them in place.
+            batch = []
         } else {
             entry = .records(records, parser.names.names)
         }

@@ -242,7 +242,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                 reading.warnings.append(warning(rule, "empty element read as absent"))
                 return
             }
-            if rule.unknownMarkers.contains(text) { return }
+            if !rule.unknownMarkers.isEmpty && rule.unknownMarkers.contains(text) { return }
             if let value = convert(text, rule, &reading) { values.append(value) }
         }
         return values
@@ -256,7 +256,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             guard let path, let found = document.firstNode(path, from: node) else { return nil }
             reading.consumed.mark(found)
             let text = document.text(found).trimmedWhitespace
-            return text.isEmpty || rule.unknownMarkers.contains(text) ? nil : text
+            return text.isEmpty || (!rule.unknownMarkers.isEmpty && rule.unknownMarkers.contains(text)) ? nil : text
         }
         guard let year = part(parts.year) else { return nil }
         do {
