@@ -49,19 +49,18 @@ struct CivilDraft<Fields: CivilDraftFields> {
         return false
     }
 
-    /// Sets the field at `path`; false when typed and the typed fields do not take this write.
-    mutating func set(_ path: FieldPath, _ value: CivilValue) throws(FieldPathError) -> Bool {
+    /// Sets the field at `path` (known typed as `target`, when it is a field the typed drafts hold); false
+    /// when typed and the typed fields do not take this write.
+    mutating func set(_ path: FieldPath, _ value: CivilValue, target: CivilFieldTarget?) throws(FieldPathError)
+        -> Bool
+    {
         if fields != nil {
             // Through the optional in place: copying the typed person on every write showed in profiles.
-            return fields?.set(path.segments, value) == true
+            guard let target else { return false }
+            return fields?.set(target, value) == true
         }
         try path.set(value.json, in: &tree)
         return true
-    }
-
-    /// The typed person, moved out, when every identifier is whole; the draft is left empty.
-    mutating func takePerson() -> Person? where Fields == CivilPersonFields {
-        fields?.takePerson()
     }
 
     /// Adds values kept from the source under `namespace` of the person's extensions.
@@ -74,6 +73,103 @@ struct CivilDraft<Fields: CivilDraftFields> {
         tree.setMember("extensions", extensions)
         return true
     }
+
+    /// The typed person, moved out, when every identifier is whole; the draft is left empty.
+    mutating func takePerson() -> Person? where Fields == CivilPersonFields {
+        fields?.takePerson()
+    }
+
+}
+
+/// A canonical field the typed drafts hold, resolved once from a rule's `FieldPath`.
+enum CivilFieldTarget: Sendable, Equatable {
+    case ref, id, sex, birthDate, deathDate
+    case name(PersonNamePart)
+    case birthPlace(PlacePart)
+    /// `nationalities[n]`.
+    case nationality(Int)
+    case nationalities
+    case identifiers
+    case eventType, eventDate
+    case eventPlace(PlacePart)
+    case registrationNumber, registrationDate, registrationAuthority
+
+    enum PersonNamePart: Sendable { case given, family, middle }
+
+    enum PlacePart: Sendable { case text, country, adminCode }
+
+    /// The typed field a rule's target names, or nil for a field only the trees hold.
+    init?(_ target: CivilFieldRule.Target) {
+        switch target {
+        case .person(let path): self.init(person: path.segments)
+        case .event(let path): self.init(event: path.segments)
+        case .none: return nil
+        }
+    }
+
+    private init?(person segments: [FieldPath.Segment]) {
+        guard case .key(let key)? = segments.first else { return nil }
+        switch (key, segments.count) {
+        case ("ref", 1): self = .ref
+        case ("id", 1): self = .id
+        case ("sex", 1): self = .sex
+        case ("birthDate", 1): self = .birthDate
+        case ("deathDate", 1): self = .deathDate
+        case ("nationalities", 1): self = .nationalities
+        case ("identifiers", 1): self = .identifiers
+        case ("name", 2):
+            switch segments[1] {
+            case .key("given"): self = .name(.given)
+            case .key("family"): self = .name(.family)
+            case .key("middle"): self = .name(.middle)
+            default: return nil
+            }
+        case ("birthPlace", 2):
+            guard let part = Self.placePart(segments[1]) else { return nil }
+            self = .birthPlace(part)
+        case ("nationalities", 2):
+            guard case .index(let index) = segments[1] else { return nil }
+            self = .nationality(index)
+        default: return nil
+        }
+    }
+
+    private init?(event segments: [FieldPath.Segment]) {
+        guard case .key(let key)? = segments.first else { return nil }
+        switch (key, segments.count) {
+        case ("type", 1): self = .eventType
+        case ("date", 1): self = .eventDate
+        case ("place", 2):
+            guard let part = Self.placePart(segments[1]) else { return nil }
+            self = .eventPlace(part)
+        case ("registration", 2):
+            switch segments[1] {
+            case .key("number"): self = .registrationNumber
+            case .key("date"): self = .registrationDate
+            case .key("authority"): self = .registrationAuthority
+            default: return nil
+            }
+        default: return nil
+        }
+    }
+
+    private static func placePart(_ segment: FieldPath.Segment) -> PlacePart? {
+        switch segment {
+        case .key("text"): .text
+        case .key("country"): .country
+        case .key("adminCode"): .adminCode
+        default: nil
+        }
+    }
+
+    static func set(_ part: PlacePart, _ text: String, in place: inout Place?) {
+        if place == nil { place = Place() }
+        switch part {
+        case .text: place?.text = text
+        case .country: place?.country = text
+        case .adminCode: place?.adminCode = text
+        }
+    }
 }
 
 /// The typed side of a `CivilDraft`: `set` takes a write that a tree would take in the same way and that
@@ -81,7 +177,7 @@ struct CivilDraft<Fields: CivilDraftFields> {
 protocol CivilDraftFields {
     init()
     var isEmpty: Bool { get }
-    mutating func set(_ segments: [FieldPath.Segment], _ value: CivilValue) -> Bool
+    mutating func set(_ target: CivilFieldTarget, _ value: CivilValue) -> Bool
     mutating func keep(_ values: [(String, JSONValue)], in namespace: String) -> Bool
 }
 
@@ -92,59 +188,37 @@ struct CivilPersonFields: CivilDraftFields {
     var identifiers: [(scheme: String?, value: String?, issuer: String?)] = []
     var isEmpty = true
 
-    mutating func set(_ segments: [FieldPath.Segment], _ value: CivilValue) -> Bool {
-        guard case .key(let key)? = segments.first else { return false }
-        let done: Bool
-        switch (key, segments.count, value) {
-        case ("ref", 1, .text(let text)):
-            person.ref = text
-            done = true
-        case ("id", 1, .text(let text)):
-            person.id = text
-            done = true
-        case ("sex", 1, .text(let text)):
-            person.sex = text
-            done = true
-        case ("birthDate", 1, .date(let date)):
-            person.birthDate = date
-            done = true
-        case ("deathDate", 1, .date(let date)):
-            person.deathDate = date
-            done = true
-        case ("name", 2, .text(let text)):
-            guard case .key(let part) = segments[1] else { return false }
-            var name = person.name ?? PersonName()
+    mutating func set(_ target: CivilFieldTarget, _ value: CivilValue) -> Bool {
+        switch (target, value) {
+        case (.ref, .text(let text)): person.ref = text
+        case (.id, .text(let text)): person.id = text
+        case (.sex, .text(let text)): person.sex = text
+        case (.birthDate, .date(let date)): person.birthDate = date
+        case (.deathDate, .date(let date)): person.deathDate = date
+        case (.name(let part), .text(let text)):
+            if person.name == nil { person.name = PersonName() }
             switch part {
-            case "given": name.given = text
-            case "family": name.family = text
-            case "middle": name.middle = text
-            default: return false
+            case .given: person.name?.given = text
+            case .family: person.name?.family = text
+            case .middle: person.name?.middle = text
             }
-            person.name = name
-            done = true
-        case ("birthPlace", 2, .text(let text)):
-            guard case .key(let part) = segments[1] else { return false }
-            var place = person.birthPlace ?? Place()
-            guard CivilEventFields.set(part, text, in: &place) else { return false }
-            person.birthPlace = place
-            done = true
-        case ("nationalities", 2, .text(let text)):
-            guard case .index(let index) = segments[1], index <= person.nationalities.count else { return false }
+        case (.birthPlace(let part), .text(let text)):
+            CivilFieldTarget.set(part, text, in: &person.birthPlace)
+        case (.nationality(let index), .text(let text)):
+            guard index <= person.nationalities.count else { return false }
             if index == person.nationalities.count {
                 person.nationalities.append(text)
             } else {
                 person.nationalities[index] = text
             }
-            done = true
-        case ("nationalities", 1, .tree(.array(let items))):
+        case (.nationalities, .tree(.array(let items))):
             var texts: [String] = []
             for item in items {
                 guard case .string(let text) = item else { return false }
                 texts.append(text)
             }
             person.nationalities = texts
-            done = true
-        case ("identifiers", 1, .tree(.array(let items))):
+        case (.identifiers, .tree(.array(let items))):
             var read: [(String?, String?, String?)] = []
             for item in items {
                 guard case .object(let object) = item else { return false }
@@ -158,12 +232,11 @@ struct CivilPersonFields: CivilDraftFields {
                 read.append((parts[0], parts[1], parts[2]))
             }
             identifiers = read
-            done = true
         default:
-            done = false
+            return false
         }
-        if done { isEmpty = false }
-        return done
+        isEmpty = false
+        return true
     }
 
     mutating func keep(_ values: [(String, JSONValue)], in namespace: String) -> Bool {
@@ -197,28 +270,20 @@ struct CivilEventFields: CivilDraftFields {
     var registration: CivilRegistration?
     var isEmpty = true
 
-    mutating func set(_ segments: [FieldPath.Segment], _ value: CivilValue) -> Bool {
-        guard case .key(let key)? = segments.first else { return false }
-        var part: String?
-        if segments.count == 2, case .key(let second) = segments[1] { part = second }
-        switch (key, segments.count, value) {
-        case ("type", 1, .text(let text)):
-            type = text
-        case ("date", 1, .date(let parsed)):
-            date = parsed
-        case ("place", 2, .text(let text)):
-            var changed = place ?? Place()
-            guard let part, Self.set(part, text, in: &changed) else { return false }
-            place = changed
-        case ("registration", 2, _):
-            var changed = registration ?? CivilRegistration()
-            switch (part, value) {
-            case ("number", .text(let text)): changed.number = text
-            case ("authority", .text(let text)): changed.authority = text
-            case ("date", .date(let parsed)): changed.date = parsed
-            default: return false
-            }
-            registration = changed
+    mutating func set(_ target: CivilFieldTarget, _ value: CivilValue) -> Bool {
+        switch (target, value) {
+        case (.eventType, .text(let text)): type = text
+        case (.eventDate, .date(let parsed)): date = parsed
+        case (.eventPlace(let part), .text(let text)): CivilFieldTarget.set(part, text, in: &place)
+        case (.registrationNumber, .text(let text)):
+            if registration == nil { registration = CivilRegistration() }
+            registration?.number = text
+        case (.registrationAuthority, .text(let text)):
+            if registration == nil { registration = CivilRegistration() }
+            registration?.authority = text
+        case (.registrationDate, .date(let parsed)):
+            if registration == nil { registration = CivilRegistration() }
+            registration?.date = parsed
         default:
             return false
         }
@@ -229,23 +294,13 @@ struct CivilEventFields: CivilDraftFields {
     mutating func keep(_ values: [(String, JSONValue)], in namespace: String) -> Bool {
         false
     }
-
-    static func set(_ part: String, _ text: String, in place: inout Place) -> Bool {
-        switch part {
-        case "text": place.text = text
-        case "country": place.country = text
-        case "adminCode": place.adminCode = text
-        default: return false
-        }
-        return true
-    }
 }
 
 /// A list item's fields (an identifier's scheme and value): always a tree.
 struct CivilItemFields: CivilDraftFields {
     var isEmpty: Bool { true }
 
-    mutating func set(_ segments: [FieldPath.Segment], _ value: CivilValue) -> Bool { false }
+    mutating func set(_ target: CivilFieldTarget, _ value: CivilValue) -> Bool { false }
 
     mutating func keep(_ values: [(String, JSONValue)], in namespace: String) -> Bool { false }
 }

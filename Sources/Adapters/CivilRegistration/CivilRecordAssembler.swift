@@ -197,8 +197,8 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         do {
             var taken = true
             switch rule.target {
-            case .person(let path): taken = try person.set(path, value)
-            case .event(let path): taken = try event.set(path, value)
+            case .person(let path): taken = try person.set(path, value, target: planned.target)
+            case .event(let path): taken = try event.set(path, value, target: planned.target)
             case .none: break
             }
             if !taken { reading.refused = true }

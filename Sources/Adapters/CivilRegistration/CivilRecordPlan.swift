@@ -9,9 +9,12 @@ struct CivilRecordPlan<Path> {
         let each: Path?
         let fields: [Rule]
         let parts: (year: Path, month: Path?, day: Path?)?
+        /// The typed field the rule writes, when the typed drafts hold it.
+        let target: CivilFieldTarget?
 
         init(_ rule: CivilFieldRule, compile: (XPathExpression) throws -> Path) rethrows {
             self.rule = rule
+            target = CivilFieldTarget(rule.target)
             read = try rule.read.map(compile)
             each = try rule.each.map { try compile($0.read) }
             fields = try rule.fields.map { try Rule($0, compile: compile) }

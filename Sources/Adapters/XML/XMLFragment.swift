@@ -133,7 +133,8 @@ public struct XMLFragment: Sendable {
         let node = nodes[Int(index)]
         if node.kind != .element { return string(node) }
         let first = node.firstChild
-        if first >= 0, nodes[Int(first)].nextSibling < 0, nodes[Int(first)].kind == .text {
+        if first < 0 { return "" }
+        if nodes[Int(first)].nextSibling < 0, nodes[Int(first)].kind == .text {
             return string(nodes[Int(first)])
         }
         var text: [UInt8] = []
