@@ -48,7 +48,7 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
         return try body(connection)
     }
 
-    private func withTransaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    func withTransaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try withConnection { connection in try connection.transaction { try body(connection) } }
     }
 
@@ -100,8 +100,8 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
         }
     }
 
-    /// Inserts one batch inside the caller's transaction.
-    private func insert(_ batch: NewBatch, on connection: PostgresConnection) throws -> BatchSummary {
+    /// Inserts one batch inside the caller's transaction on `connection`.
+    func insert(_ batch: NewBatch, on connection: PostgresConnection) throws -> BatchSummary {
         let now = Date().timeIntervalSince1970
         try connection.query(
             "INSERT INTO batches (id, client, source_format, received_at, accepted, rejected) "
@@ -131,11 +131,11 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
             let rows = try connection.query(
                 """
                 WITH record AS (
-                    INSERT INTO records (batch_id, position, record_key, content_hash, payload)
+                    INSERT INTO records (batch_id, position, record_key, content_hash, payload, changed_fields)
                     SELECT $1, input.position, input.record_key, input.content_hash,
-                        convert_to(input.payload, 'UTF8')
-                    FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])
-                        AS input(position, record_key, content_hash, payload)
+                        convert_to(input.payload, 'UTF8'), input.changed_fields
+                    FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $11::text[])
+                        AS input(position, record_key, content_hash, payload, changed_fields)
                     ORDER BY input.position
                     RETURNING id, position, record_key, content_hash)
                 INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, lease_until,
@@ -156,6 +156,7 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
                     .text(PostgresArray.text(chunk.map(\.contentHash))), .text(PostgresArray.text(payloads)),
                     .real(now), destinations, .text(PostgresArray.text(keys)), .integer(Int64(start)),
                     .integer(Int64(batch.destinations.count)),
+                    .text(PostgresArray.text(chunk.map { ChangedFields.column($0.changedFields) })),
                 ])
             unchanged += rows.filter { $0.first?.integer == 1 }.count
         }
@@ -188,7 +189,7 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
                     RETURNING deliveries.id, deliveries.destination, deliveries.record_id, deliveries.attempts,
                         deliveries.idempotency_key, deliveries.next_attempt_at)
                 SELECT claimed.id, claimed.destination, r.record_key, r.content_hash, r.payload, claimed.attempts,
-                    claimed.idempotency_key, c.remote_id, c.content_hash
+                    claimed.idempotency_key, c.remote_id, c.content_hash, r.changed_fields
                 FROM claimed JOIN records r ON r.id = claimed.record_id
                 LEFT JOIN crosswalk c ON c.destination = claimed.destination AND c.record_key = r.record_key
                 ORDER BY claimed.next_attempt_at, claimed.id
@@ -202,7 +203,7 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
             return ClaimedDelivery(
                 id: id, destination: destination, recordKey: row[2].text, contentHash: hash,
                 payload: row[4].blob ?? [], attempt: Int(attempt), idempotencyKey: key, remoteId: row[7].text,
-                heldContentHash: row[8].text)
+                heldContentHash: row[8].text, changedFields: ChangedFields.list(row[9].text))
         }
     }
 
