@@ -13,6 +13,8 @@ public struct Conversion {
     /// Converts every record of `reader` into `writer` (or only validates when `writer` is nil).
     ///
     /// A rejected record is reported and skipped; an unreadable input or unwritable output throws and stops.
+    /// A `ReadAheadRecordReader` reads on a second thread while this one validates and writes; the order of
+    /// records, of problems and of callbacks is the same as on one thread.
     /// - Parameters:
     ///   - onRecord: called for each accepted record before it is written, as the server stores it.
     ///   - onProgress: called every `progressInterval` records with the number read so far.
@@ -26,7 +28,14 @@ public struct Conversion {
         onRecord: ((SourceRecord) throws -> Void)? = nil,
         onProgress: ((Int) -> Void)? = nil
     ) throws -> ConversionReport {
-        while let item = try reader.next() {
+        let readAhead = (reader as? any ReadAheadRecordReader).map { ReadAheadQueue(reader: $0) }
+        defer { readAhead?.stop() }
+        func nextItem() throws -> ReadItem? {
+            if let readAhead { return try readAhead.next() }
+            return try reader.next()
+        }
+
+        while let item = try nextItem() {
             report.recordsIn += 1
             if let onProgress, report.recordsIn % progressInterval == 0 { onProgress(report.recordsIn) }
             switch item {

@@ -20,7 +20,7 @@ public enum ScopeCSVFormat {
 }
 
 /// Reads SCOPE CSV rows, finding each mapped column by its name in the header row.
-public final class ScopeCSVReader: RecordReader {
+public final class ScopeCSVReader: ReadAheadRecordReader {
     private let csv: CSVReader
     private var households: ScopeHouseholdReader?
     private let mapping: ScopeMapping
