@@ -65,6 +65,12 @@ public final class CSVReader {
         return try body(UnsafeBufferPointer(start: row.storage + start, count: row.ends[index] - start))
     }
 
+    /// Calls `body` with the current row's fields end to end, unquoted, and the offset where each field ends;
+    /// the bytes are valid only inside `body`.
+    public func withRow<Result>(_ body: (UnsafeBufferPointer<UInt8>, [Int]) throws -> Result) rethrows -> Result {
+        try body(UnsafeBufferPointer(start: row.storage, count: row.count), row.ends)
+    }
+
     /// Field `index` as text, or nil when its bytes are not valid UTF-8.
     public func text(_ index: Int) -> String? {
         withField(index) { bytes in

@@ -92,6 +92,13 @@ public final class CanonicalWriter: RecordWriter {
         return WriteNotes()
     }
 
+    /// Writes lines that a `CanonicalLinesReader` already made, after the records written before them.
+    public func write(lines: [UInt8]) throws {
+        guard !lines.isEmpty else { return }
+        try flushBuffer()
+        try lines.withUnsafeBytes { try sink.write($0) }
+    }
+
     public func finish() throws {
         try flushBuffer()
         try sink.flush()

@@ -426,7 +426,7 @@ public struct CanonicalJSONOutput {
         byte(0x7D)
     }
 
-    private mutating func write(_ provenance: Provenance) {
+    mutating func write(_ provenance: Provenance) {
         var first = true
         byte(0x7B)
         if let format = provenance.format { member("\"format\":", format, &first) }
@@ -502,12 +502,12 @@ public struct CanonicalJSONOutput {
     }
 
     @inline(__always)
-    private mutating func byte(_ value: UInt8) {
+    mutating func byte(_ value: UInt8) {
         bytes.append(value)
     }
 
     @inline(__always)
-    private mutating func literal(_ text: StaticString) {
+    mutating func literal(_ text: StaticString) {
         bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
@@ -517,31 +517,47 @@ public struct CanonicalJSONOutput {
         byte(0x22)
     }
 
+    /// `bytes` (UTF-8) as a JSON string, escaped exactly as `string(_:)` escapes the same text.
+    mutating func string(bytes utf8: UnsafeBufferPointer<UInt8>) {
+        byte(0x22)
+        escapedContents(utf8)
+        byte(0x22)
+    }
+
     /// The text between a JSON string's quotes.
     private mutating func escapedContents(_ text: String) {
-        // Most text needs no escaping: copy it whole when no byte is a quote, a backslash or a control.
         // Native strings are contiguous UTF-8, so the check and the copy run over a plain buffer.
         let copied = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C { return false }
-            bytes.append(contentsOf: utf8)
+            escapedContents(utf8)
             return true
         }
         if copied == true { return }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): literal("\\\"")
-            case UInt8(ascii: "\\"): literal("\\\\")
-            case 0x0A: literal("\\n")
-            case 0x0D: literal("\\r")
-            case 0x09: literal("\\t")
-            case 0x08: literal("\\b")
-            case 0x0C: literal("\\f")
-            case 0..<0x20:
-                literal("\\u00")
-                self.byte(Self.hexDigit(byte >> 4))
-                self.byte(Self.hexDigit(byte & 0xF))
-            default: self.byte(byte)
-            }
+        for byte in text.utf8 { escaped(byte) }
+    }
+
+    private mutating func escapedContents(_ utf8: UnsafeBufferPointer<UInt8>) {
+        // Most text needs no escaping: copy it whole when no byte is a quote, a backslash or a control.
+        for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+            for byte in utf8 { escaped(byte) }
+            return
+        }
+        bytes.append(contentsOf: utf8)
+    }
+
+    private mutating func escaped(_ byte: UInt8) {
+        switch byte {
+        case UInt8(ascii: "\""): literal("\\\"")
+        case UInt8(ascii: "\\"): literal("\\\\")
+        case 0x0A: literal("\\n")
+        case 0x0D: literal("\\r")
+        case 0x09: literal("\\t")
+        case 0x08: literal("\\b")
+        case 0x0C: literal("\\f")
+        case 0..<0x20:
+            literal("\\u00")
+            self.byte(Self.hexDigit(byte >> 4))
+            self.byte(Self.hexDigit(byte & 0xF))
+        default: self.byte(byte)
         }
     }
 
@@ -560,7 +576,7 @@ public struct CanonicalJSONOutput {
     }
 
     /// `number` (not negative) in decimal, left-padded with zeros to `width` digits.
-    private mutating func digits(_ number: Int, width: Int) {
+    mutating func digits(_ number: Int, width: Int) {
         let start = bytes.count
         for _ in 0..<width { bytes.append(0x30) }
         var rest = number

@@ -28,7 +28,18 @@ public struct Conversion {
         onRecord: ((SourceRecord) throws -> Void)? = nil,
         onProgress: ((Int) -> Void)? = nil
     ) throws -> ConversionReport {
-        let readAhead = (reader as? any ReadAheadRecordReader).map { ReadAheadQueue(reader: $0) }
+        if onRecord == nil, let linesReader = reader as? any CanonicalLinesReader,
+            writer == nil || writer is CanonicalWriter
+        {
+            try runLines(
+                linesReader, writer: writer as? CanonicalWriter, report: &report, progressInterval: progressInterval,
+                onProgress: onProgress)
+            return report
+        }
+
+        let readAhead = (reader as? any ReadAheadRecordReader).map { reader in
+            ReadAheadQueue<ReadItem>(blockSize: 512) { try reader.next() }
+        }
         defer { readAhead?.stop() }
         func nextItem() throws -> ReadItem? {
             if let readAhead { return try readAhead.next() }
@@ -38,30 +49,76 @@ public struct Conversion {
         while let item = try nextItem() {
             report.recordsIn += 1
             if let onProgress, report.recordsIn % progressInterval == 0 { onProgress(report.recordsIn) }
-            switch item {
-            case .rejected(let rejection):
-                report.reject(rejection)
-            case .record(let source):
-                let issues = validator.validate(source.record)
-                let errors = issues.filter { $0.severity == .error }
-                report.warn(source.location, source.warnings + issues.filter { $0.severity == .warning })
-                guard errors.isEmpty else {
-                    report.reject(RecordRejection(location: source.location, issues: errors))
-                    continue
-                }
-                report.kept(source.keptInExtensions)
-                do {
-                    try onRecord?(source)
-                    if let writer {
-                        report.notHeld(try writer.write(source.record, from: source.location).notHeld)
-                    }
-                    report.recordsOut += 1
-                } catch let rejection as RecordRejection {
-                    report.reject(rejection)
-                }
-            }
+            try handle(item, writer: writer, report: &report, onRecord: onRecord)
         }
         try writer?.finish()
         return report
+    }
+
+    /// The run of a reader that writes canonical lines itself: its lines go to the writer as they are, and
+    /// its other items take the general path. The reader reads on a second thread.
+    private func runLines(
+        _ reader: any CanonicalLinesReader,
+        writer: CanonicalWriter?,
+        report: inout ConversionReport,
+        progressInterval: Int,
+        onProgress: ((Int) -> Void)?
+    ) throws {
+        let codeLists = validator.codeLists
+        let encoding = writer != nil
+        let readAhead = ReadAheadQueue<CanonicalLines>(blockSize: 1, depth: 8) {
+            try reader.nextLines(validatingWith: codeLists, encoding: encoding)
+        }
+        defer { readAhead.stop() }
+        var nextProgress = progressInterval
+        func count(_ records: Int) {
+            report.recordsIn += records
+            while report.recordsIn >= nextProgress {
+                onProgress?(nextProgress)
+                nextProgress += progressInterval
+            }
+        }
+
+        while let part = try readAhead.next() {
+            count(part.recordCount)
+            report.recordsOut += part.recordCount
+            try writer?.write(lines: part.lines)
+            for item in part.items {
+                count(1)
+                try handle(item, writer: writer, report: &report, onRecord: nil)
+            }
+        }
+        try writer?.finish()
+    }
+
+    /// Validates one item and writes it when it is a valid record, reporting what happened.
+    private func handle(
+        _ item: consuming ReadItem,
+        writer: (any RecordWriter)?,
+        report: inout ConversionReport,
+        onRecord: ((SourceRecord) throws -> Void)?
+    ) throws {
+        switch consume item {
+        case .rejected(let rejection):
+            report.reject(rejection)
+        case .record(let source):
+            let issues = validator.validate(source.record)
+            let errors = issues.filter { $0.severity == .error }
+            report.warn(source.location, source.warnings + issues.filter { $0.severity == .warning })
+            guard errors.isEmpty else {
+                report.reject(RecordRejection(location: source.location, issues: errors))
+                return
+            }
+            report.kept(source.keptInExtensions)
+            do {
+                try onRecord?(source)
+                if let writer {
+                    report.notHeld(try writer.write(source.record, from: source.location).notHeld)
+                }
+                report.recordsOut += 1
+            } catch let rejection as RecordRejection {
+                report.reject(rejection)
+            }
+        }
     }
 }

@@ -8,13 +8,13 @@ import Synchronization
 /// only the time taken. (A reader built on libxml2 does not conform: its error handlers are per thread.)
 public protocol ReadAheadRecordReader: RecordReader {}
 
-/// Runs a reader on a second thread and hands its items to the caller in order, in blocks, through a
-/// bounded queue: at most `depth` blocks of `blockSize` items wait, so memory stays bounded whatever the
-/// input's size. An error the reader throws reaches the caller after the items read before it, exactly where
+/// Runs a reader on a second thread and hands what it reads to the caller in order, in blocks, through a
+/// bounded queue: at most `depth` blocks of `blockSize` elements wait, so memory stays bounded whatever the
+/// input's size. An error the reader throws reaches the caller after the elements read before it, exactly where
 /// reading on one thread would have met it.
-final class ReadAheadQueue: @unchecked Sendable {
-    // @unchecked: `reader` is used only on the reading thread, `current` and `currentEnd` only on the caller's
-    // thread; what passes between them goes through `waiting` (a mutex) and the semaphores.
+final class ReadAheadQueue<Element: Sendable>: @unchecked Sendable {
+    // @unchecked: `produce` runs only on the reading thread, `current` and `currentEnd` are used only on the
+    // caller's thread; what passes between them goes through `waiting` (a mutex) and the semaphores.
 
     private enum BlockEnd: Sendable {
         /// More blocks follow.
@@ -24,11 +24,12 @@ final class ReadAheadQueue: @unchecked Sendable {
     }
 
     private struct Block: Sendable {
-        var items: [ReadItem]
+        /// Last element first, so that the caller moves each out with `popLast`.
+        var elements: [Element]
         var end: BlockEnd
     }
 
-    private let reader: any RecordReader
+    private let produce: () throws -> Element?
     private let blockSize: Int
     private let waiting = Mutex<[Block]>([])
     /// Counts the blocks in `waiting`.
@@ -37,12 +38,13 @@ final class ReadAheadQueue: @unchecked Sendable {
     private let room = DispatchSemaphore(value: 0)
     private let readerFinished = DispatchSemaphore(value: 0)
     private let stopRequested = Atomic<Bool>(false)
-    private var current: [ReadItem] = []
+    private var current: [Element] = []
     private var currentEnd = BlockEnd.more
 
-    /// Starts reading `reader` on a thread of its own. Call `stop()` before the reader is used again or freed.
-    init(reader: any ReadAheadRecordReader, blockSize: Int = 512, depth: Int = 4) {
-        self.reader = reader
+    /// Starts calling `produce` on a thread of its own until it returns nil or throws. Call `stop()` before
+    /// whatever `produce` uses is used again or freed.
+    init(blockSize: Int, depth: Int = 4, produce: @escaping () throws -> Element?) {
+        self.produce = produce
         self.blockSize = blockSize
         // A semaphore must not be freed with a count below the one it was made with, so each starts at 0.
         for _ in 0..<depth { room.signal() }
@@ -52,10 +54,10 @@ final class ReadAheadQueue: @unchecked Sendable {
         }
     }
 
-    /// The next item in input order; nil at the end; the reader's error where the reader threw it.
-    func next() throws -> ReadItem? {
+    /// The next element in input order; nil at the end; the reader's error where the reader threw it.
+    func next() throws -> Element? {
         while true {
-            if let item = current.popLast() { return item }
+            if let element = current.popLast() { return element }
             switch currentEnd {
             case .endOfInput:
                 return nil
@@ -66,13 +68,13 @@ final class ReadAheadQueue: @unchecked Sendable {
                 filled.wait()
                 let block = waiting.withLock { $0.removeFirst() }
                 room.signal()
-                current = block.items.reversed()
+                current = block.elements
                 currentEnd = block.end
             }
         }
     }
 
-    /// Stops the reading thread and waits until it no longer touches the reader.
+    /// Stops the reading thread and waits until it no longer runs `produce`.
     func stop() {
         stopRequested.store(true, ordering: .releasing)
         // one more permit, so that a reading thread waiting for room wakes up and sees the request
@@ -84,19 +86,20 @@ final class ReadAheadQueue: @unchecked Sendable {
         while true {
             room.wait()
             if stopRequested.load(ordering: .acquiring) { return }
-            var block = Block(items: [], end: .more)
-            block.items.reserveCapacity(blockSize)
+            var block = Block(elements: [], end: .more)
+            block.elements.reserveCapacity(blockSize)
             do {
-                while block.items.count < blockSize {
-                    guard let item = try reader.next() else {
+                while block.elements.count < blockSize {
+                    guard let element = try produce() else {
                         block.end = .endOfInput
                         break
                     }
-                    block.items.append(item)
+                    block.elements.append(element)
                 }
             } catch {
                 block.end = .failed(error)
             }
+            block.elements.reverse()
             let last = if case .more = block.end { false } else { true }
             waiting.withLock { $0.append(block) }
             filled.signal()

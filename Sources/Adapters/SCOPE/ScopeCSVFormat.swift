@@ -20,35 +20,93 @@ public enum ScopeCSVFormat {
 }
 
 /// Reads SCOPE CSV rows, finding each mapped column by its name in the header row.
-public final class ScopeCSVReader: ReadAheadRecordReader {
+///
+/// A household's rows are gathered as bytes. In a conversion to canonical, a household that passes every
+/// check on its bytes is written straight as NDJSON by `ScopeDirectEncoder`; any other (an unknown code, a
+/// disagreement between rows, a warning, text that is not ASCII) is turned into `ScopeRow`s and takes the
+/// general path, which names each problem. Both ways give the same records, byte for byte.
+public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
     private let csv: CSVReader
-    private var households: ScopeHouseholdReader?
+    private let sourceName: String
     private let mapping: ScopeMapping
     private let decoder: ScopeRowDecoder
+    private let receivedAt: String
+    private var assembler: ScopeHouseholdAssembler
     /// For each CSV column, the layout field it carries, or nil for a column the mapping does not name.
     private var fieldOfColumn: [ScopeField?] = []
     private var header: [String] = []
+    private var headerRead = false
+    /// The column of the household id, which tells where one household's rows end.
+    private var householdIdColumn = 0
+    /// The rows of the household being gathered.
+    private var household = RawRows()
+    /// The first row of the next household, met while gathering the one before.
+    private var lookahead = RawRows()
+    private var exhausted = false
+    /// The items of the household being handed out by `next()`, last one first.
+    private var pending: [ReadItem] = []
+    private var direct: ScopeDirectEncoder?
 
     init(source: any ByteSource, mapping: ScopeMapping, context: ConversionContext) throws {
         self.mapping = mapping
+        sourceName = source.name
+        receivedAt = context.receivedAt
         csv = CSVReader(source: source, maximumLineLength: mapping.maximumLineLength)
         decoder = ScopeRowDecoder(
             mapping: mapping, formatName: ScopeCSVFormat.format.name, receivedAt: context.receivedAt)
+        assembler = ScopeHouseholdAssembler(decoder: decoder)
     }
 
     public func next() throws -> ReadItem? {
-        if households == nil {
-            try readHeader()
-            households = ScopeHouseholdReader(decoder: decoder) { [unowned self] in try self.nextRow() }
+        try readHeaderOnce()
+        while pending.isEmpty {
+            guard try gatherHousehold() else { return nil }
+            generalItems(into: &pending)
+            pending.reverse()
         }
-        return try households?.next()
+        return pending.popLast()
     }
 
-    private func readHeader() throws {
-        guard try csv.nextRow() else {
-            throw InputError.malformed(RecordLocation(source: csv.source.name, line: 1), reason: "no header row")
+    public func nextLines(validatingWith codeLists: CanonicalCodeLists, encoding: Bool) throws -> CanonicalLines? {
+        try readHeaderOnce()
+        if direct == nil {
+            direct = ScopeDirectEncoder(
+                mapping: mapping, header: header, fieldOfColumn: fieldOfColumn, codeLists: codeLists,
+                provenance: Provenance(
+                    system: mapping.sourceSystem, format: ScopeCSVFormat.format.name, formatVersion: "1",
+                    receivedAt: receivedAt))
         }
-        let location = RecordLocation(source: csv.source.name, line: csv.rowLine)
+        var part = CanonicalLines()
+        var output = CanonicalJSONOutput()
+        output.bytes.reserveCapacity(Self.partSize + 16 * 1024)
+        while output.bytes.count < Self.partSize && part.recordCount < Self.partRecords {
+            guard try gatherHousehold() else { break }
+            if let records = direct?.encode(household, ledger: &assembler.ledger, into: &output, encoding: encoding) {
+                part.recordCount += records
+                continue
+            }
+            generalItems(into: &part.items)
+            if !part.items.isEmpty { break }
+        }
+        guard part.recordCount > 0 || !part.items.isEmpty else { return nil }
+        part.lines = output.bytes
+        return part
+    }
+
+    /// How much one part of `nextLines` holds before it is handed over: bytes of lines, or records when only
+    /// validating.
+    private static let partSize = 64 * 1024
+    private static let partRecords = 4096
+
+    // MARK: - Rows
+
+    private func readHeaderOnce() throws {
+        guard !headerRead else { return }
+        headerRead = true
+        guard try csv.nextRow() else {
+            throw InputError.malformed(RecordLocation(source: sourceName, line: 1), reason: "no header row")
+        }
+        let location = RecordLocation(source: sourceName, line: csv.rowLine)
         for index in 0..<csv.fieldCount {
             guard let name = csv.text(index) else {
                 throw InputError.malformed(location, reason: "header column \(index + 1) is not valid UTF-8")
@@ -70,35 +128,106 @@ public final class ScopeCSVReader: ReadAheadRecordReader {
                     "header lacks the required column(s) \(missing.joined(separator: ", ")) of mapping \(mapping.name)"
             )
         }
+        householdIdColumn = fieldOfColumn.firstIndex(of: .householdId) ?? 0
     }
 
-    private func nextRow() throws -> ScopeRow? {
-        guard try csv.nextRow() else { return nil }
-        var row = ScopeRow(location: RecordLocation(source: csv.source.name, line: csv.rowLine))
-        if let problem = csv.problem {
-            row.problems.append(FieldIssue(field: "row", rule: problem.description))
-            return row
+    /// Gathers the rows of the next household into `household`, with the unreadable rows among them; false
+    /// at the end of the input. The rows of a household are those up to the next readable row with another
+    /// household id; an unreadable row does not split a household.
+    private func gatherHousehold() throws -> Bool {
+        household.removeAll()
+        if !lookahead.rows.isEmpty {
+            swap(&household, &lookahead)
+            lookahead.removeAll()
         }
-        guard csv.fieldCount == header.count else {
-            row.problems.append(
-                FieldIssue(field: "row", rule: "has \(csv.fieldCount) fields; the header has \(header.count)"))
-            return row
-        }
-        for index in 0..<header.count {
-            let (empty, apostrophe) = csv.withField(index) { ($0.isEmpty, $0.first == UInt8(ascii: "'")) }
-            if empty { continue }
-            guard var text = csv.text(index) else {
-                row.problems.append(FieldIssue(field: header[index], rule: "not valid UTF-8"))
+        while !exhausted {
+            guard try csv.nextRow() else {
+                exhausted = true
+                break
+            }
+            let line = csv.rowLine
+            if let problems = rowProblems() {
+                household.rows.append(RawRows.Row(line: line, start: 0, firstEnd: -1, isASCII: true, problems: problems))
                 continue
             }
-            if apostrophe { text = CSVWriter.unneutralized(text) }
-            if let field = fieldOfColumn[index] {
-                row[field] = text
-            } else {
-                row.unmapped.append((header[index], text))
+            if household.readableCount > 0 && !sameHousehold() {
+                lookahead.append(csv, line: line)
+                break
+            }
+            // one household's rows are held together: bound them so that memory stays bounded too
+            if household.readableCount == mapping.maximumHouseholdRows {
+                throw InputError.malformed(
+                    RecordLocation(source: sourceName, line: line),
+                    reason:
+                        "a household has more than \(household.readableCount) member rows (setting maximumHouseholdRows)"
+                )
+            }
+            household.append(csv, line: line)
+        }
+        return !household.rows.isEmpty
+    }
+
+    /// What makes the current row unreadable as a whole, or nil when it can be read.
+    private func rowProblems() -> [FieldIssue]? {
+        if let problem = csv.problem { return [FieldIssue(field: "row", rule: problem.description)] }
+        guard csv.fieldCount == header.count else {
+            return [FieldIssue(field: "row", rule: "has \(csv.fieldCount) fields; the header has \(header.count)")]
+        }
+        let ascii = csv.withRow { bytes, _ in RawRows.isASCII(bytes) }
+        if ascii { return nil }
+        var problems: [FieldIssue] = []
+        for index in 0..<header.count where csv.text(index) == nil {
+            problems.append(FieldIssue(field: header[index], rule: "not valid UTF-8"))
+        }
+        return problems.isEmpty ? nil : problems
+    }
+
+    /// Whether the current row has the household id of the household's first readable row, compared as the
+    /// general path compares it: as text, after undoing formula neutralisation.
+    private func sameHousehold() -> Bool {
+        let column = householdIdColumn
+        guard let first = household.rows.first(where: { $0.problems.isEmpty }) else { return true }
+        let same = household.withField(first, column) { firstId in
+            csv.withField(column) { id -> Bool? in
+                if firstId.elementsEqual(id) { return true }
+                let plain = { (bytes: UnsafeBufferPointer<UInt8>) in
+                    RawRows.isASCII(bytes) && bytes.first != UInt8(ascii: "'")
+                }
+                if plain(firstId) && plain(id) { return false }
+                return nil
             }
         }
-        return row
+        if let same { return same }
+        return household.text(first, column) == Self.text(csv.withField(column) { Array($0) })
+    }
+
+    /// The items of the gathered household by the general path: its records and rejections, then its
+    /// unreadable rows.
+    private func generalItems(into items: inout [ReadItem]) {
+        var rows: [ScopeRow] = []
+        rows.reserveCapacity(household.readableCount)
+        for raw in household.rows where raw.problems.isEmpty {
+            var row = ScopeRow(location: RecordLocation(source: sourceName, line: raw.line))
+            for index in 0..<header.count {
+                guard let text = household.text(raw, index) else { continue }
+                if let field = fieldOfColumn[index] {
+                    row[field] = text
+                } else {
+                    row.unmapped.append((header[index], text))
+                }
+            }
+            rows.append(row)
+        }
+        if !rows.isEmpty { assembler.assemble(rows, into: &items) }
+        for raw in household.rows where !raw.problems.isEmpty {
+            items.append(
+                .rejected(RecordRejection(location: RecordLocation(source: sourceName, line: raw.line), issues: raw.problems)))
+        }
+    }
+
+    /// A field's text as the general path reads it: nil when empty, without a neutralising apostrophe.
+    static func text(_ bytes: [UInt8]) -> String? {
+        bytes.withUnsafeBufferPointer { RawRows.text($0) }
     }
 }
 
