@@ -7,9 +7,17 @@ import PrimesModel
 /// and a record may take this way only when validation would find nothing in it, not even a warning. What the
 /// reader cannot vouch for it returns as ordinary items, which take the general path.
 public protocol CanonicalLinesReader: RecordReader {
-    /// The next part of the input, nil at the end: records as lines (appended only when `encoding`), then
-    /// items for the general path. The lines' records pass every check of a `Validator` with `codeLists`.
-    func nextLines(validatingWith codeLists: CanonicalCodeLists, encoding: Bool) throws -> CanonicalLines?
+    /// What `nextBlock` reads for `lines(from:)` to convert.
+    associatedtype Block: Sendable
+
+    /// Reads the next block of input, nil at the end. Runs on a thread of its own, ahead of `lines(from:)`,
+    /// so it must touch only what `lines(from:)` does not.
+    func nextBlock() throws -> Block?
+
+    /// The records of `block`, in input order: runs of records as lines (appended only when `encoding`), each
+    /// followed by items for the general path. The lines' records pass every check of a `Validator` with
+    /// `codeLists`.
+    func lines(from block: Block, validatingWith codeLists: CanonicalCodeLists, encoding: Bool) -> [CanonicalLines]
 }
 
 /// A part of the input read by a `CanonicalLinesReader`: valid records as lines, then items.

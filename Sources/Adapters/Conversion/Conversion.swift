@@ -56,9 +56,9 @@ public struct Conversion {
     }
 
     /// The run of a reader that writes canonical lines itself: its lines go to the writer as they are, and
-    /// its other items take the general path. The reader reads on a second thread.
-    private func runLines(
-        _ reader: any CanonicalLinesReader,
+    /// its other items take the general path. The reader reads its blocks on a second thread.
+    private func runLines<Reader: CanonicalLinesReader>(
+        _ reader: Reader,
         writer: CanonicalWriter?,
         report: inout ConversionReport,
         progressInterval: Int,
@@ -66,9 +66,7 @@ public struct Conversion {
     ) throws {
         let codeLists = validator.codeLists
         let encoding = writer != nil
-        let readAhead = ReadAheadQueue<CanonicalLines>(blockSize: 1, depth: 8) {
-            try reader.nextLines(validatingWith: codeLists, encoding: encoding)
-        }
+        let readAhead = ReadAheadQueue<Reader.Block>(blockSize: 1, depth: 4) { try reader.nextBlock() }
         defer { readAhead.stop() }
         var nextProgress = progressInterval
         func count(_ records: Int) {
@@ -79,13 +77,15 @@ public struct Conversion {
             }
         }
 
-        while let part = try readAhead.next() {
-            count(part.recordCount)
-            report.recordsOut += part.recordCount
-            try writer?.write(lines: part.lines)
-            for item in part.items {
-                count(1)
-                try handle(item, writer: writer, report: &report, onRecord: nil)
+        while let block = try readAhead.next() {
+            for part in reader.lines(from: block, validatingWith: codeLists, encoding: encoding) {
+                count(part.recordCount)
+                report.recordsOut += part.recordCount
+                try writer?.write(lines: part.lines)
+                for item in part.items {
+                    count(1)
+                    try handle(item, writer: writer, report: &report, onRecord: nil)
+                }
             }
         }
         try writer?.finish()

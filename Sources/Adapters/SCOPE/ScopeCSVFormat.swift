@@ -38,12 +38,12 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
     private var headerRead = false
     /// The column of the household id, which tells where one household's rows end.
     private var householdIdColumn = 0
-    /// The rows of the household being gathered.
+    /// The rows of the household `next()` hands out.
     private var household = RawRows()
     /// The first row of the next household, met while gathering the one before.
     private var lookahead = RawRows()
     private var exhausted = false
-    /// The items of the household being handed out by `next()`, last one first.
+    /// The items of the household `next()` hands out, last one first.
     private var pending: [ReadItem] = []
     private var direct: ScopeDirectEncoder?
 
@@ -60,15 +60,26 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
     public func next() throws -> ReadItem? {
         try readHeaderOnce()
         while pending.isEmpty {
-            guard try gatherHousehold() else { return nil }
-            generalItems(into: &pending)
+            household.removeAll()
+            guard try gatherHousehold(into: &household) else { return nil }
+            generalItems(household, household.rows.indices, into: &pending)
             pending.reverse()
         }
         return pending.popLast()
     }
 
-    public func nextLines(validatingWith codeLists: CanonicalCodeLists, encoding: Bool) throws -> CanonicalLines? {
+    public func nextBlock() throws -> ScopeRowBlock? {
         try readHeaderOnce()
+        var block = RawRows()
+        block.bytes.reserveCapacity(Self.blockSize + 4096)
+        while block.bytes.count < Self.blockSize, try gatherHousehold(into: &block) {}
+        return block.households.isEmpty ? nil : ScopeRowBlock(rows: block)
+    }
+
+    public func lines(from rowBlock: ScopeRowBlock, validatingWith codeLists: CanonicalCodeLists, encoding: Bool)
+        -> [CanonicalLines]
+    {
+        let block = rowBlock.rows
         if direct == nil {
             direct = ScopeDirectEncoder(
                 mapping: mapping, header: header, fieldOfColumn: fieldOfColumn, codeLists: codeLists,
@@ -76,27 +87,32 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
                     system: mapping.sourceSystem, format: ScopeCSVFormat.format.name, formatVersion: "1",
                     receivedAt: receivedAt))
         }
+        var parts: [CanonicalLines] = []
         var part = CanonicalLines()
         var output = CanonicalJSONOutput()
-        output.bytes.reserveCapacity(Self.partSize + 16 * 1024)
-        while output.bytes.count < Self.partSize && part.recordCount < Self.partRecords {
-            guard try gatherHousehold() else { break }
-            if let records = direct?.encode(household, ledger: &assembler.ledger, into: &output, encoding: encoding) {
+        if encoding { output.bytes.reserveCapacity(8 * block.bytes.count) }
+        for rows in block.households {
+            if let records = direct?.encode(block, rows, ledger: &assembler.ledger, into: &output, encoding: encoding) {
                 part.recordCount += records
                 continue
             }
-            generalItems(into: &part.items)
-            if !part.items.isEmpty { break }
+            generalItems(block, rows, into: &part.items)
+            if !part.items.isEmpty {
+                part.lines = output.bytes
+                parts.append(part)
+                part = CanonicalLines()
+                output.bytes = []
+            }
         }
-        guard part.recordCount > 0 || !part.items.isEmpty else { return nil }
-        part.lines = output.bytes
-        return part
+        if part.recordCount > 0 {
+            part.lines = output.bytes
+            parts.append(part)
+        }
+        return parts
     }
 
-    /// How much one part of `nextLines` holds before it is handed over: bytes of lines, or records when only
-    /// validating.
-    private static let partSize = 64 * 1024
-    private static let partRecords = 4096
+    /// How many bytes of rows one block of `nextBlock` holds, besides its last household.
+    private static let blockSize = 128 * 1024
 
     // MARK: - Rows
 
@@ -131,14 +147,18 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
         householdIdColumn = fieldOfColumn.firstIndex(of: .householdId) ?? 0
     }
 
-    /// Gathers the rows of the next household into `household`, with the unreadable rows among them; false
-    /// at the end of the input. The rows of a household are those up to the next readable row with another
-    /// household id; an unreadable row does not split a household.
-    private func gatherHousehold() throws -> Bool {
-        household.removeAll()
-        if !lookahead.rows.isEmpty {
-            swap(&household, &lookahead)
+    /// Appends the rows of the next household to `block`, with the unreadable rows among them; false at the end
+    /// of the input. The rows of a household are those up to the next readable row with another household id;
+    /// an unreadable row does not split a household.
+    private func gatherHousehold(into block: inout RawRows) throws -> Bool {
+        let firstRow = block.rows.count
+        var readable = 0
+        var firstReadable: RawRows.Row?
+        if let row = lookahead.rows.first {
+            block.append(row, of: lookahead, fieldCount: header.count)
             lookahead.removeAll()
+            readable = 1
+            firstReadable = block.rows.last
         }
         while !exhausted {
             guard try csv.nextRow() else {
@@ -147,24 +167,27 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
             }
             let line = csv.rowLine
             if let problems = rowProblems() {
-                household.rows.append(RawRows.Row(line: line, start: 0, firstEnd: -1, isASCII: true, problems: problems))
+                block.rows.append(RawRows.Row(line: line, start: 0, firstEnd: -1, isASCII: true, problems: problems))
                 continue
             }
-            if household.readableCount > 0 && !sameHousehold() {
+            if let firstReadable, !sameHousehold(as: firstReadable, of: block) {
                 lookahead.append(csv, line: line)
                 break
             }
             // one household's rows are held together: bound them so that memory stays bounded too
-            if household.readableCount == mapping.maximumHouseholdRows {
+            if readable == mapping.maximumHouseholdRows {
                 throw InputError.malformed(
                     RecordLocation(source: sourceName, line: line),
-                    reason:
-                        "a household has more than \(household.readableCount) member rows (setting maximumHouseholdRows)"
+                    reason: "a household has more than \(readable) member rows (setting maximumHouseholdRows)"
                 )
             }
-            household.append(csv, line: line)
+            block.append(csv, line: line)
+            readable += 1
+            if firstReadable == nil { firstReadable = block.rows.last }
         }
-        return !household.rows.isEmpty
+        guard block.rows.count > firstRow else { return false }
+        block.households.append(firstRow..<block.rows.count)
+        return true
     }
 
     /// What makes the current row unreadable as a whole, or nil when it can be read.
@@ -184,12 +207,11 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
 
     /// Whether the current row has the household id of the household's first readable row, compared as the
     /// general path compares it: as text, after undoing formula neutralisation.
-    private func sameHousehold() -> Bool {
+    private func sameHousehold(as first: RawRows.Row, of block: RawRows) -> Bool {
         let column = householdIdColumn
-        guard let first = household.rows.first(where: { $0.problems.isEmpty }) else { return true }
-        let same = household.withField(first, column) { firstId in
+        let same = block.withField(first, column) { firstId in
             csv.withField(column) { id -> Bool? in
-                if firstId.elementsEqual(id) { return true }
+                if RawRows.same(firstId, id) { return true }
                 let plain = { (bytes: UnsafeBufferPointer<UInt8>) in
                     RawRows.isASCII(bytes) && bytes.first != UInt8(ascii: "'")
                 }
@@ -198,18 +220,16 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
             }
         }
         if let same { return same }
-        return household.text(first, column) == Self.text(csv.withField(column) { Array($0) })
+        return block.text(first, column) == Self.text(csv.withField(column) { Array($0) })
     }
 
-    /// The items of the gathered household by the general path: its records and rejections, then its
-    /// unreadable rows.
-    private func generalItems(into items: inout [ReadItem]) {
+    /// The items of one household by the general path: its records and rejections, then its unreadable rows.
+    private func generalItems(_ block: RawRows, _ household: Range<Int>, into items: inout [ReadItem]) {
         var rows: [ScopeRow] = []
-        rows.reserveCapacity(household.readableCount)
-        for raw in household.rows where raw.problems.isEmpty {
+        for raw in block.rows[household] where raw.problems.isEmpty {
             var row = ScopeRow(location: RecordLocation(source: sourceName, line: raw.line))
             for index in 0..<header.count {
-                guard let text = household.text(raw, index) else { continue }
+                guard let text = block.text(raw, index) else { continue }
                 if let field = fieldOfColumn[index] {
                     row[field] = text
                 } else {
@@ -219,7 +239,7 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
             rows.append(row)
         }
         if !rows.isEmpty { assembler.assemble(rows, into: &items) }
-        for raw in household.rows where !raw.problems.isEmpty {
+        for raw in block.rows[household] where !raw.problems.isEmpty {
             items.append(
                 .rejected(RecordRejection(location: RecordLocation(source: sourceName, line: raw.line), issues: raw.problems)))
         }
@@ -229,6 +249,11 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
     static func text(_ bytes: [UInt8]) -> String? {
         bytes.withUnsafeBufferPointer { RawRows.text($0) }
     }
+}
+
+/// Households of SCOPE CSV rows as `ScopeCSVReader` reads them on its own thread.
+public struct ScopeRowBlock: Sendable {
+    var rows: RawRows
 }
 
 /// Writes SCOPE CSV: the header from the mapping's column names, then one row per member.

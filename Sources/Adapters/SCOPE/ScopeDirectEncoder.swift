@@ -31,7 +31,10 @@ struct ScopeDirectEncoder {
 
         /// The entry of a code, found by comparing bytes.
         func find(_ code: UnsafeBufferPointer<UInt8>) -> Int? {
-            entries.firstIndex { $0.code.elementsEqual(code) }
+            for (index, entry) in entries.enumerated() where entry.code.count == code.count {
+                if entry.code.withUnsafeBufferPointer({ RawRows.same($0, code) }) { return index }
+            }
+            return nil
         }
     }
 
@@ -129,30 +132,30 @@ struct ScopeDirectEncoder {
     /// Writes the household's records (when `encoding`) and returns how many there are, or returns nil and
     /// writes nothing when the household must take the general path.
     mutating func encode(
-        _ household: RawRows,
+        _ block: RawRows,
+        _ household: Range<Int>,
         ledger: inout HouseholdLedger,
         into output: inout CanonicalJSONOutput,
         encoding: Bool
     ) -> Int? {
-        guard enabled, household.readableCount == household.rows.count,
-            household.rows.allSatisfy(\.isASCII)
-        else { return nil }
-        return household.bytes.withUnsafeBufferPointer { bytes in
-            encode(household, bytes, ledger: &ledger, into: &output, encoding: encoding)
+        guard enabled, block.rows[household].allSatisfy({ $0.problems.isEmpty && $0.isASCII }) else { return nil }
+        return block.bytes.withUnsafeBufferPointer { bytes in
+            encode(block, block.rows[household], bytes, ledger: &ledger, into: &output, encoding: encoding)
         }
     }
 
     private mutating func encode(
         _ household: RawRows,
+        _ rows: ArraySlice<RawRows.Row>,
         _ bytes: UnsafeBufferPointer<UInt8>,
         ledger: inout HouseholdLedger,
         into output: inout CanonicalJSONOutput,
         encoding: Bool
     ) -> Int? {
-        let rows = household.rows
+        let base = rows.startIndex
         func cell(_ row: Int, column index: Int) -> UnsafeBufferPointer<UInt8> {
             guard index >= 0 else { return UnsafeBufferPointer(start: nil, count: 0) }
-            return UnsafeBufferPointer(rebasing: bytes[household.range(rows[row], index)])
+            return UnsafeBufferPointer(rebasing: bytes[household.range(rows[base + row], index)])
         }
         func cell(_ row: Int, _ field: ScopeField) -> UnsafeBufferPointer<UInt8> {
             cell(row, column: column[field.rawValue])
@@ -160,7 +163,7 @@ struct ScopeDirectEncoder {
         guard let householdRole else { return nil }
 
         // a neutralised cell reads back without its apostrophe: leave that to the general path
-        for row in rows.indices {
+        for row in 0..<rows.count {
             for index in 0..<columnCount where cell(row, column: index).first == UInt8(ascii: "'") { return nil }
         }
 
@@ -193,16 +196,16 @@ struct ScopeDirectEncoder {
         // each member
         members.removeAll(keepingCapacity: true)
         var heads = 0
-        for row in rows.indices {
+        for row in 0..<rows.count {
             if row > 0 {
-                for index in householdColumns where !cell(row, column: index).elementsEqual(cell(0, column: index)) {
+                for index in householdColumns where !RawRows.same(cell(row, column: index), cell(0, column: index)) {
                     return nil
                 }
             }
             for index in requiredMemberColumns where cell(row, column: index).isEmpty { return nil }
             let key = cell(row, .beneficiaryUniqueId)
             guard Self.isNotBlank(key) else { return nil }
-            for earlier in 0..<row where cell(earlier, .beneficiaryUniqueId).elementsEqual(key) { return nil }
+            for earlier in 0..<row where RawRows.same(cell(earlier, .beneficiaryUniqueId), key) { return nil }
             let scopeId = cell(row, .scopeId)
             let family = cell(row, .lastName)
             let given = cell(row, .firstName)
@@ -258,7 +261,7 @@ struct ScopeDirectEncoder {
                 Member(role: role, sex: sexEntry, estimated: estimated, principal: principal, alternate: alternate))
         }
         guard heads == 1 else { return nil }
-        guard ledger.enter(utf8: householdId, line: rows[0].line) == nil else { return nil }
+        guard ledger.enter(utf8: householdId, line: rows[base].line) == nil else { return nil }
         guard encoding else { return rows.count + 1 }
 
         // the group record

@@ -1,8 +1,15 @@
 import PrimesModel
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Rows of a SCOPE CSV file kept as bytes: the readable rows' fields end to end, unquoted, and the rows that
-/// could not be read with their problems. Holds one household; reused from one to the next.
-struct RawRows {
+/// could not be read with their problems, grouped in households. The CSV reader's thread fills a block of
+/// them; the converting thread takes it whole.
+struct RawRows: Sendable {
     struct Row {
         var line: Int
         /// Where the row's first field starts in `bytes`.
@@ -17,13 +24,24 @@ struct RawRows {
     var bytes: [UInt8] = []
     var ends: [Int] = []
     var rows: [Row] = []
-    var readableCount = 0
+    /// Each household's rows, in input order.
+    var households: [Range<Int>] = []
 
     mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         ends.removeAll(keepingCapacity: true)
         rows.removeAll(keepingCapacity: true)
-        readableCount = 0
+        households.removeAll(keepingCapacity: true)
+    }
+
+    /// Appends `row` of `other`, a readable row.
+    mutating func append(_ row: Row, of other: RawRows, fieldCount: Int) {
+        let start = bytes.count
+        let firstEnd = ends.count
+        let range = other.range(row, 0).lowerBound..<other.ends[row.firstEnd + fieldCount - 1]
+        bytes.append(contentsOf: other.bytes[range])
+        for end in other.ends[row.firstEnd..<row.firstEnd + fieldCount] { ends.append(end - range.lowerBound + start) }
+        rows.append(Row(line: row.line, start: start, firstEnd: firstEnd, isASCII: row.isASCII, problems: []))
     }
 
     /// Appends the current row of `csv`, a readable one.
@@ -36,7 +54,6 @@ struct RawRows {
             return Self.isASCII(fields)
         }
         rows.append(Row(line: line, start: start, firstEnd: firstEnd, isASCII: ascii, problems: []))
-        readableCount += 1
     }
 
     /// Where field `column` of `row` lies in `bytes`.
@@ -64,6 +81,14 @@ struct RawRows {
         guard !bytes.isEmpty else { return nil }
         let text = String(decoding: bytes, as: UTF8.self)
         return bytes.first == UInt8(ascii: "'") ? CSVWriter.unneutralized(text) : text
+    }
+
+    /// Whether two fields hold the same bytes.
+    @inline(__always)
+    static func same(_ one: UnsafeBufferPointer<UInt8>, _ other: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard one.count == other.count else { return false }
+        guard let first = one.baseAddress, let second = other.baseAddress else { return true }
+        return memcmp(first, second, one.count) == 0
     }
 
     static func isASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
