@@ -46,6 +46,9 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
     /// The items of the household `next()` hands out, last one first.
     private var pending: [ReadItem] = []
     private var direct: ScopeDirectEncoder?
+    /// Where the direct path writes a block's lines before they become one array.
+    private var scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 1024 * 1024)
+    private var scratchCapacity = 1024 * 1024
 
     init(source: any ByteSource, mapping: ScopeMapping, context: ConversionContext) throws {
         self.mapping = mapping
@@ -55,6 +58,10 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
         decoder = ScopeRowDecoder(
             mapping: mapping, formatName: ScopeCSVFormat.format.name, receivedAt: context.receivedAt)
         assembler = ScopeHouseholdAssembler(decoder: decoder)
+    }
+
+    deinit {
+        scratch.deallocate()
     }
 
     public func next() throws -> ReadItem? {
@@ -87,28 +94,43 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
                     system: mapping.sourceSystem, format: ScopeCSVFormat.format.name, formatVersion: "1",
                     receivedAt: receivedAt))
         }
+        guard var direct else { return [] }
+        self.direct = nil  // so that the copy being used is the only one and its buffers are not copied
+        defer { self.direct = direct }
         var parts: [CanonicalLines] = []
         var part = CanonicalLines()
-        var output = CanonicalJSONOutput()
-        if encoding { output.bytes.reserveCapacity(8 * block.bytes.count) }
+        var used = 0
         for rows in block.households {
-            if let records = direct?.encode(block, rows, ledger: &assembler.ledger, into: &output, encoding: encoding) {
+            let size = encoding ? direct.size(of: rows, in: block) : 0
+            if used + size > scratchCapacity { growScratch(to: used + size, keeping: used) }
+            var cursor = JSONByteCursor(start: scratch + used, count: scratchCapacity - used)
+            if let records = direct.encode(block, rows, ledger: &assembler.ledger, into: &cursor, encoding: encoding) {
                 part.recordCount += records
+                used = scratchCapacity - cursor.room
                 continue
             }
             generalItems(block, rows, into: &part.items)
             if !part.items.isEmpty {
-                part.lines = output.bytes
+                part.lines = Array(UnsafeBufferPointer(start: scratch, count: used))
                 parts.append(part)
                 part = CanonicalLines()
-                output.bytes = []
+                used = 0
             }
         }
         if part.recordCount > 0 {
-            part.lines = output.bytes
+            part.lines = Array(UnsafeBufferPointer(start: scratch, count: used))
             parts.append(part)
         }
         return parts
+    }
+
+    private func growScratch(to size: Int, keeping used: Int) {
+        let capacity = max(size, 2 * scratchCapacity)
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        larger.update(from: scratch, count: used)
+        scratch.deallocate()
+        scratch = larger
+        scratchCapacity = capacity
     }
 
     /// How many bytes of rows one block of `nextBlock` holds, besides its last household.

@@ -14,6 +14,8 @@ struct ScopeDirectEncoder {
         struct Entry {
             var code: [UInt8]
             var canonical: String
+            /// `canonical` as a JSON string, quotes included.
+            var canonicalJSON: [UInt8]
             /// Whether the validator's canonical list holds `canonical` (always true for a list it does not check).
             var valid: Bool
         }
@@ -25,7 +27,11 @@ struct ScopeDirectEncoder {
             guard !list.caseInsensitive else { return nil }
             for entry in list.entries where !entry.writeOnly {
                 let valid = !checked || canonicalList?.contains(entry.canonical) == true
-                entries.append(Entry(code: Array(entry.code.utf8), canonical: entry.canonical, valid: valid))
+                var json = CanonicalJSONOutput()
+                json.string(entry.canonical)
+                entries.append(
+                    Entry(code: Array(entry.code.utf8), canonical: entry.canonical, canonicalJSON: json.bytes, valid: valid)
+                )
             }
         }
 
@@ -69,6 +75,8 @@ struct ScopeDirectEncoder {
     private let provenance: [UInt8]
     private let beneficiaryScheme: [UInt8]
     private let scopeScheme: [UInt8]
+    /// The most bytes a record can take besides six times its row's bytes.
+    private let recordOverhead: Int
     private var members: [Member] = []
 
     init(
@@ -118,6 +126,9 @@ struct ScopeDirectEncoder {
         output.bytes = []
         output.string(mapping.scopeScheme)
         scopeScheme = output.bytes
+        let longestCanonical = [residenceStatus, vulnerabilityRating, householdRole, sex, recipientRole]
+            .flatMap { $0?.entries ?? [] }.map(\.canonicalJSON.count).max() ?? 0
+        recordOverhead = 2048 + self.provenance.count + beneficiaryScheme.count + scopeScheme.count + 4 * longestCanonical
 
         // What the validator would flag in every record, or what only the general path keeps, turns this off.
         let schemesWellFormed = [mapping.beneficiaryScheme, mapping.scopeScheme].allSatisfy { scheme in
@@ -129,13 +140,23 @@ struct ScopeDirectEncoder {
             && (1...6).contains(mapping.locationLevel)
     }
 
+    /// The most bytes `encode` can write for `household`: each byte of a row is written at most four times
+    /// (as the group's field, as a member, as the person's field and again as its `ref`), escaped to at most six.
+    func size(of household: Range<Int>, in block: RawRows) -> Int {
+        var bytes = 0
+        for row in block.rows[household] where row.problems.isEmpty {
+            bytes += block.range(row, columnCount - 1).upperBound - row.start
+        }
+        return (household.count + 1) * recordOverhead + 24 * bytes
+    }
+
     /// Writes the household's records (when `encoding`) and returns how many there are, or returns nil and
-    /// writes nothing when the household must take the general path.
+    /// writes nothing when the household must take the general path. `output` has room for `size(of:in:)`.
     mutating func encode(
         _ block: RawRows,
         _ household: Range<Int>,
         ledger: inout HouseholdLedger,
-        into output: inout CanonicalJSONOutput,
+        into output: inout JSONByteCursor,
         encoding: Bool
     ) -> Int? {
         guard enabled, block.rows[household].allSatisfy({ $0.problems.isEmpty && $0.isASCII }) else { return nil }
@@ -149,7 +170,7 @@ struct ScopeDirectEncoder {
         _ rows: ArraySlice<RawRows.Row>,
         _ bytes: UnsafeBufferPointer<UInt8>,
         ledger: inout HouseholdLedger,
-        into output: inout CanonicalJSONOutput,
+        into output: inout JSONByteCursor,
         encoding: Bool
     ) -> Int? {
         let base = rows.startIndex
@@ -272,7 +293,7 @@ struct ScopeDirectEncoder {
             output.literal(",")
         }
         output.literal("\"id\":")
-        output.string(bytes: householdId)
+        output.string(householdId)
         location(cell(0, .location), cell(0, .address), into: &output)
         output.literal(",\"members\":[")
         for (row, member) in members.enumerated() {
@@ -284,28 +305,28 @@ struct ScopeDirectEncoder {
             output.literal(",\"principalRecipient\":")
             output.boolean(member.principal)
             output.literal(",\"ref\":")
-            output.string(bytes: cell(row, .beneficiaryUniqueId))
+            output.string(cell(row, .beneficiaryUniqueId))
             output.literal(",\"relationshipToFocalPoint\":")
-            output.string(householdRole.entries[member.role].canonical)
+            householdRole.entries[member.role].canonicalJSON.withUnsafeBufferPointer { output.raw($0) }
             output.literal("}")
         }
         output.literal("]")
         let name = cell(0, .householdName)
         if !name.isEmpty {
             output.literal(",\"name\":")
-            output.string(bytes: name)
+            output.string(name)
         }
         output.literal(",")
-        output.bytes.append(contentsOf: provenance)
+        provenance.withUnsafeBufferPointer { output.raw($0) }
         output.literal(",\"recordType\":\"group\"")
         let source = cell(0, .registrationSource)
         if !source.isEmpty {
             output.literal(",\"registrationSource\":")
-            output.string(bytes: source)
+            output.string(source)
         }
         if let residence, let residenceStatus {
             output.literal(",\"residenceStatus\":")
-            output.string(residenceStatus.entries[residence].canonical)
+            residenceStatus.entries[residence].canonicalJSON.withUnsafeBufferPointer { output.raw($0) }
         }
         if let size {
             output.literal(",\"size\":")
@@ -313,7 +334,7 @@ struct ScopeDirectEncoder {
         }
         if let vulnerability, let vulnerabilityRating {
             output.literal(",\"vulnerabilityRating\":")
-            output.string(vulnerabilityRating.entries[vulnerability].canonical)
+            vulnerabilityRating.entries[vulnerability].canonicalJSON.withUnsafeBufferPointer { output.raw($0) }
         }
         output.literal("}\n")
 
@@ -329,7 +350,7 @@ struct ScopeDirectEncoder {
             let phone = cell(row, .phoneNumber)
             if !phone.isEmpty {
                 output.literal("\"contacts\":[{\"kind\":\"phone\",\"value\":")
-                output.string(bytes: phone)
+                output.string(phone)
                 output.literal("}],")
             }
             output.literal("\"group\":{\"alternateRecipient\":")
@@ -337,22 +358,22 @@ struct ScopeDirectEncoder {
             output.literal(",\"focalPoint\":")
             output.boolean(householdRole.entries[member.role].canonical == "self")
             output.literal(",\"id\":")
-            output.string(bytes: householdId)
+            output.string(householdId)
             output.literal(",\"principalRecipient\":")
             output.boolean(member.principal)
             output.literal(",\"relationshipToFocalPoint\":")
-            output.string(householdRole.entries[member.role].canonical)
+            householdRole.entries[member.role].canonicalJSON.withUnsafeBufferPointer { output.raw($0) }
             output.literal("},\"identifiers\":[{\"scheme\":")
-            output.bytes.append(contentsOf: beneficiaryScheme)
+            beneficiaryScheme.withUnsafeBufferPointer { output.raw($0) }
             output.literal(",\"value\":")
             let key = cell(row, .beneficiaryUniqueId)
-            output.string(bytes: key)
+            output.string(key)
             let scopeId = cell(row, .scopeId)
             if !scopeId.isEmpty {
                 output.literal("},{\"scheme\":")
-                output.bytes.append(contentsOf: scopeScheme)
+                scopeScheme.withUnsafeBufferPointer { output.raw($0) }
                 output.literal(",\"value\":")
-                output.string(bytes: scopeId)
+                output.string(scopeId)
             }
             output.literal("}]")
             location(cell(row, .location), cell(row, .address), into: &output)
@@ -362,28 +383,28 @@ struct ScopeDirectEncoder {
                 output.literal(",\"name\":{")
                 if !family.isEmpty {
                     output.literal("\"family\":")
-                    output.string(bytes: family)
+                    output.string(family)
                     if !given.isEmpty { output.literal(",") }
                 }
                 if !given.isEmpty {
                     output.literal("\"given\":")
-                    output.string(bytes: given)
+                    output.string(given)
                 }
                 output.literal("}")
             }
             let nationality = cell(row, .nationality)
             if !nationality.isEmpty {
                 output.literal(",\"nationalities\":[")
-                output.string(bytes: nationality)
+                output.string(nationality)
                 output.literal("]")
             }
             output.literal(",")
-            output.bytes.append(contentsOf: provenance)
+            provenance.withUnsafeBufferPointer { output.raw($0) }
             output.literal(",\"recordType\":\"person\",\"ref\":")
-            output.string(bytes: key)
+            output.string(key)
             if let sexEntry = member.sex, let sex {
                 output.literal(",\"sex\":")
-                output.string(sex.entries[sexEntry].canonical)
+                sex.entries[sexEntry].canonicalJSON.withUnsafeBufferPointer { output.raw($0) }
             }
             output.literal("}\n")
         }
@@ -396,18 +417,18 @@ struct ScopeDirectEncoder {
     private func location(
         _ code: UnsafeBufferPointer<UInt8>,
         _ address: UnsafeBufferPointer<UInt8>,
-        into output: inout CanonicalJSONOutput
+        into output: inout JSONByteCursor
     ) {
         guard !code.isEmpty || !address.isEmpty else { return }
         output.literal(",\"location\":{")
         if !address.isEmpty {
             output.literal("\"address\":")
-            output.string(bytes: address)
+            output.string(address)
             if !code.isEmpty { output.literal(",") }
         }
         if !code.isEmpty {
             output.literal("\"levels\":[{\"code\":")
-            output.string(bytes: code)
+            output.string(code)
             output.literal(",\"level\":")
             output.integer(locationLevel)
             output.literal("}]")
@@ -416,7 +437,7 @@ struct ScopeDirectEncoder {
     }
 
     /// A date already checked by `dateIsValid`, whose text is its canonical value.
-    private func date(_ text: UnsafeBufferPointer<UInt8>, estimated: Bool, into output: inout CanonicalJSONOutput) {
+    private func date(_ text: UnsafeBufferPointer<UInt8>, estimated: Bool, into output: inout JSONByteCursor) {
         output.literal(estimated ? "{\"estimated\":true,\"precision\":" : "{\"estimated\":false,\"precision\":")
         switch text.count {
         case 4: output.literal("\"year\"")
@@ -424,7 +445,7 @@ struct ScopeDirectEncoder {
         default: output.literal("\"day\"")
         }
         output.literal(",\"value\":")
-        output.string(bytes: text)
+        output.string(text)
         output.literal("}")
     }
 
