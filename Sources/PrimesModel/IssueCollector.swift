@@ -15,8 +15,7 @@ struct IssueCollector {
         found.append(FieldIssue(field: field, rule: rule, severity: severity))
     }
 
-    mutating func checkCode(_ code: String?, in list: CodeList?, named name: String, field: @autoclosure () -> String)
-    {
+    mutating func checkCode(_ code: String?, in list: CodeList?, named name: String, field: @autoclosure () -> String) {
         guard let code else { return }
         guard let list else {
             add(field(), "code list \(name) is not loaded")

@@ -96,14 +96,13 @@ public struct Validator: Sendable {
             field: "vulnerabilityRating")
         // a household has a handful of members: comparing with the earlier ones beats hashing into a set
         let members = group.members
-        var refs = members.count > 32 ? Set<String>(minimumCapacity: members.count) : nil
+        let large = members.count > 32
+        var refs = Set<String>(minimumCapacity: large ? members.count : 0)
         var focalPoints = 0
         for (index, member) in members.enumerated() {
             issues.checkNotBlank(member.ref, field: "members[\(index)].ref")
             let repeated =
-                if refs != nil { !refs!.insert(member.ref).inserted } else {
-                    members[..<index].contains { $0.ref == member.ref }
-                }
+                large ? !refs.insert(member.ref).inserted : members[..<index].contains { $0.ref == member.ref }
             if repeated { issues.add("members[\(index)].ref", "member listed twice") }
             issues.checkCode(
                 member.relationshipToFocalPoint, in: lists.relationshipType, named: "relationship-type",

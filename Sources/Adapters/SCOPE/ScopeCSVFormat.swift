@@ -262,8 +262,8 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
         }
         if !rows.isEmpty { assembler.assemble(rows, into: &items) }
         for raw in block.rows[household] where !raw.problems.isEmpty {
-            items.append(
-                .rejected(RecordRejection(location: RecordLocation(source: sourceName, line: raw.line), issues: raw.problems)))
+            let location = RecordLocation(source: sourceName, line: raw.line)
+            items.append(.rejected(RecordRejection(location: location, issues: raw.problems)))
         }
     }
 

@@ -29,9 +29,8 @@ struct ScopeDirectEncoder {
                 let valid = !checked || canonicalList?.contains(entry.canonical) == true
                 var json = CanonicalJSONOutput()
                 json.string(entry.canonical)
-                entries.append(
-                    Entry(code: Array(entry.code.utf8), canonical: entry.canonical, canonicalJSON: json.bytes, valid: valid)
-                )
+                let code = Array(entry.code.utf8)
+                entries.append(Entry(code: code, canonical: entry.canonical, canonicalJSON: json.bytes, valid: valid))
             }
         }
 
@@ -126,13 +125,14 @@ struct ScopeDirectEncoder {
         output.bytes = []
         output.string(mapping.scopeScheme)
         scopeScheme = output.bytes
-        let longestCanonical = [residenceStatus, vulnerabilityRating, householdRole, sex, recipientRole]
-            .flatMap { $0?.entries ?? [] }.map(\.canonicalJSON.count).max() ?? 0
-        recordOverhead = 2048 + self.provenance.count + beneficiaryScheme.count + scopeScheme.count + 4 * longestCanonical
+        let tables = [residenceStatus, vulnerabilityRating, householdRole, sex, recipientRole]
+        let longestCanonical = tables.flatMap { $0?.entries ?? [] }.map(\.canonicalJSON.count).max() ?? 0
+        recordOverhead =
+            2048 + self.provenance.count + beneficiaryScheme.count + scopeScheme.count + 4 * longestCanonical
 
         // What the validator would flag in every record, or what only the general path keeps, turns this off.
         let schemesWellFormed = [mapping.beneficiaryScheme, mapping.scopeScheme].allSatisfy { scheme in
-            scheme.utf8.first.map { $0 > 0x20 && $0 < 0x80 } == true && scheme.utf8.allSatisfy { $0 > 0x20 && $0 < 0x80 }
+            !scheme.isEmpty && scheme.utf8.allSatisfy { $0 > 0x20 && $0 < 0x80 }
         }
         enabled =
             !fieldOfColumn.contains(nil) && householdRole != nil && schemesWellFormed
