@@ -64,7 +64,7 @@ struct SCOPEDirectPathTests {
         let block = try #require(try reader.nextBlock())
         let parts = reader.lines(from: block, validatingWith: environment.codeLists, encoding: true)
         #expect(parts.map(\.recordCount) == [5])
-        #expect(parts.allSatisfy(\.items.isEmpty))
+        #expect(parts.allSatisfy { $0.items.isEmpty })
         #expect(String(decoding: parts[0].lines, as: UTF8.self).split(separator: "\n").count == 5)
         #expect(try reader.nextBlock() == nil)
     }
