@@ -18,6 +18,7 @@ struct ScopeDirectEncoder {
             var canonicalJSON: [UInt8]
             /// Whether the validator's canonical list holds `canonical` (always true for a list it does not check).
             var valid: Bool
+            var isSelf: Bool { canonical == "self" }
         }
 
         var entries: [Entry] = []
@@ -50,6 +51,7 @@ struct ScopeDirectEncoder {
         var estimated: Bool
         var principal: Bool
         var alternate: Bool
+        var focalPoint: Bool
     }
 
     private let enabled: Bool
@@ -77,6 +79,8 @@ struct ScopeDirectEncoder {
     /// The most bytes a record can take besides six times its row's bytes.
     private let recordOverhead: Int
     private var members: [Member] = []
+    /// Nationality codes already found in the country list, so that most rows need no lookup by text.
+    private var knownNationalities: [[UInt8]] = []
 
     init(
         mapping: ScopeMapping,
@@ -184,9 +188,7 @@ struct ScopeDirectEncoder {
         guard let householdRole else { return nil }
 
         // a neutralised cell reads back without its apostrophe: leave that to the general path
-        for row in 0..<rows.count {
-            for index in 0..<columnCount where cell(row, column: index).first == UInt8(ascii: "'") { return nil }
-        }
+        guard !rows.contains(where: \.hasCellStartingWithApostrophe) else { return nil }
 
         // the household's fields, from its first row
         for index in requiredHouseholdColumns where cell(0, column: index).isEmpty { return nil }
@@ -237,7 +239,8 @@ struct ScopeDirectEncoder {
             guard let role = householdRole.find(cell(row, .householdRole)), householdRole.entries[role].valid else {
                 return nil
             }
-            if householdRole.entries[role].canonical == "self" { heads += 1 }
+            let focalPoint = householdRole.entries[role].isSelf
+            if focalPoint { heads += 1 }
             var sexEntry: Int?
             if !cell(row, .sex).isEmpty {
                 guard let entry = entry(cell(row, .sex), in: sex) else { return nil }
@@ -261,11 +264,16 @@ struct ScopeDirectEncoder {
             }
 
             let nationality = cell(row, .nationality)
-            if !nationality.isEmpty {
+            if !nationality.isEmpty
+                && !knownNationalities.contains(where: {
+                    $0.withUnsafeBufferPointer { known in RawRows.same(known, nationality) }
+                })
+            {
                 let code = String(decoding: nationality, as: UTF8.self)
                 if code != "stateless" && code != "unknown" {
                     guard countries?.contains(code) == true else { return nil }
                 }
+                if knownNationalities.count < 64 { knownNationalities.append(Array(nationality)) }
             }
             let phone = cell(row, .phoneNumber)
             guard phone.isEmpty || Self.isE164Phone(phone) else { return nil }
@@ -279,7 +287,9 @@ struct ScopeDirectEncoder {
                 alternate = recipientRole.entries[entry].canonical == "alternate"
             }
             members.append(
-                Member(role: role, sex: sexEntry, estimated: estimated, principal: principal, alternate: alternate))
+                Member(
+                    role: role, sex: sexEntry, estimated: estimated, principal: principal, alternate: alternate,
+                    focalPoint: focalPoint))
         }
         guard heads == 1 else { return nil }
         guard ledger.enter(utf8: householdId, line: rows[base].line) == nil else { return nil }
@@ -301,7 +311,7 @@ struct ScopeDirectEncoder {
             output.literal("{\"alternateRecipient\":")
             output.boolean(member.alternate)
             output.literal(",\"focalPoint\":")
-            output.boolean(householdRole.entries[member.role].canonical == "self")
+            output.boolean(member.focalPoint)
             output.literal(",\"principalRecipient\":")
             output.boolean(member.principal)
             output.literal(",\"ref\":")
@@ -356,7 +366,7 @@ struct ScopeDirectEncoder {
             output.literal("\"group\":{\"alternateRecipient\":")
             output.boolean(member.alternate)
             output.literal(",\"focalPoint\":")
-            output.boolean(householdRole.entries[member.role].canonical == "self")
+            output.boolean(member.focalPoint)
             output.literal(",\"id\":")
             output.string(householdId)
             output.literal(",\"principalRecipient\":")

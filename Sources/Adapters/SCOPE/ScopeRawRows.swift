@@ -17,6 +17,8 @@ struct RawRows: Sendable {
         /// Where in `ends` the row's field ends begin; -1 for an unreadable row, which keeps no bytes.
         var firstEnd: Int
         var isASCII: Bool
+        /// Whether a field starts with an apostrophe, which may neutralise a formula.
+        var hasCellStartingWithApostrophe = false
         /// Why the row cannot be read; empty for a readable row.
         var problems: [FieldIssue]
     }
@@ -41,19 +43,31 @@ struct RawRows: Sendable {
         let range = other.range(row, 0).lowerBound..<other.ends[row.firstEnd + fieldCount - 1]
         bytes.append(contentsOf: other.bytes[range])
         for end in other.ends[row.firstEnd..<row.firstEnd + fieldCount] { ends.append(end - range.lowerBound + start) }
-        rows.append(Row(line: row.line, start: start, firstEnd: firstEnd, isASCII: row.isASCII, problems: []))
+        var copy = row
+        copy.start = start
+        copy.firstEnd = firstEnd
+        rows.append(copy)
     }
 
     /// Appends the current row of `csv`, a readable one.
     mutating func append(_ csv: CSVReader, line: Int) {
         let start = bytes.count
         let firstEnd = ends.count
-        let ascii = csv.withRow { fields, fieldEnds in
+        let (ascii, apostrophe) = csv.withRow { fields, fieldEnds in
             bytes.append(contentsOf: fields)
-            for end in fieldEnds { ends.append(start + end) }
-            return Self.isASCII(fields)
+            var apostrophe = false
+            var fieldStart = 0
+            for end in fieldEnds {
+                ends.append(start + end)
+                if end > fieldStart && fields[fieldStart] == UInt8(ascii: "'") { apostrophe = true }
+                fieldStart = end
+            }
+            return (Self.isASCII(fields), apostrophe)
         }
-        rows.append(Row(line: line, start: start, firstEnd: firstEnd, isASCII: ascii, problems: []))
+        rows.append(
+            Row(
+                line: line, start: start, firstEnd: firstEnd, isASCII: ascii, hasCellStartingWithApostrophe: apostrophe,
+                problems: []))
     }
 
     /// Where field `column` of `row` lies in `bytes`.
