@@ -37,6 +37,13 @@ public struct Conversion {
             return report
         }
 
+        if let split = reader as? any SplitRecordReader {
+            try runSplit(
+                split, writer: writer, report: &report, progressInterval: progressInterval, onRecord: onRecord,
+                onProgress: onProgress)
+            return report
+        }
+
         let readAhead = (reader as? any ReadAheadRecordReader).map { reader in
             ReadAheadQueue<ReadItem>(blockSize: 512) { try reader.next() }
         }
@@ -53,6 +60,27 @@ public struct Conversion {
         }
         try writer?.finish()
         return report
+    }
+
+    /// The run of a reader whose work splits in two: its blocks are read on a second thread and finished here.
+    private func runSplit<Reader: SplitRecordReader>(
+        _ reader: Reader,
+        writer: (any RecordWriter)?,
+        report: inout ConversionReport,
+        progressInterval: Int,
+        onRecord: ((SourceRecord) throws -> Void)?,
+        onProgress: ((Int) -> Void)?
+    ) throws {
+        let readAhead = ReadAheadQueue<Reader.Block>(blockSize: 1, depth: 4) { try reader.nextBlock() }
+        defer { readAhead.stop() }
+        while let block = try readAhead.next() {
+            for item in reader.items(from: block) {
+                report.recordsIn += 1
+                if let onProgress, report.recordsIn % progressInterval == 0 { onProgress(report.recordsIn) }
+                try handle(item, writer: writer, report: &report, onRecord: onRecord)
+            }
+        }
+        try writer?.finish()
     }
 
     /// The run of a reader that writes canonical lines itself: its lines go to the writer as they are, and

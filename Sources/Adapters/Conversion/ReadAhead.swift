@@ -8,6 +8,20 @@ import Synchronization
 /// only the time taken. (A reader built on libxml2 does not conform: its error handlers are per thread.)
 public protocol ReadAheadRecordReader: RecordReader {}
 
+/// A reader whose work splits in two, so that both cores share it: `nextBlock()` reads a block of the input
+/// on a thread of its own, and `items(from:)` finishes it on the caller's thread, in input order. As for a
+/// `ReadAheadRecordReader`, `nextBlock()` touches nothing but the reader's own state and its `ByteSource`,
+/// and `items(from:)` nothing that `nextBlock()` touches.
+public protocol SplitRecordReader: RecordReader {
+    associatedtype Block: Sendable
+
+    /// The next block of the input; nil at the end.
+    func nextBlock() throws -> Block?
+
+    /// The items of `block`, in input order.
+    func items(from block: Block) -> [ReadItem]
+}
+
 /// Runs a reader on a second thread and hands what it reads to the caller in order, in blocks, through a
 /// bounded queue: at most `depth` blocks of `blockSize` elements wait, so memory stays bounded whatever the
 /// input's size. An error the reader throws reaches the caller after the elements read before it, exactly where

@@ -46,6 +46,8 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
     /// The items of the household `next()` hands out, last one first.
     private var pending: [ReadItem] = []
     private var direct: ScopeDirectEncoder?
+    /// An error met after the households of the block being read, thrown at the next call.
+    private var pendingError: (any Error)?
     /// Where the direct path writes a block's lines before they become one array.
     private var scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 1024 * 1024)
     private var scratchCapacity = 1024 * 1024
@@ -76,10 +78,20 @@ public final class ScopeCSVReader: ReadAheadRecordReader, CanonicalLinesReader {
     }
 
     public func nextBlock() throws -> ScopeRowBlock? {
+        if let pendingError {
+            self.pendingError = nil
+            throw pendingError
+        }
         try readHeaderOnce()
         var block = RawRows()
         block.bytes.reserveCapacity(Self.blockSize + 4096)
-        while block.bytes.count < Self.blockSize, try gatherHousehold(into: &block) {}
+        do {
+            while block.bytes.count < Self.blockSize, try gatherHousehold(into: &block) {}
+        } catch {
+            // the households read before the error are converted first, as one thread would have done
+            guard !block.households.isEmpty else { throw error }
+            pendingError = error
+        }
         return block.households.isEmpty ? nil : ScopeRowBlock(rows: block)
     }
 
