@@ -45,7 +45,8 @@ public final class GatewayRuntime: Sendable {
             targets.append(
                 DeliveryService.Target(
                     name: destination.name, destination: try kinds.make(destination, environment: environment),
-                    agreement: agreement, retry: destination.retry))
+                    agreement: agreement, retry: destination.retry,
+                    pulledBy: configuration.sources(pullingFrom: destination).map(\.name)))
         }
         delivery = DeliveryService(
             store: store, targets: targets, settings: configuration.delivery, metrics: metrics, logger: logger)

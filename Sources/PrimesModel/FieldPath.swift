@@ -63,6 +63,12 @@ public struct FieldPath: Hashable, Sendable, CustomStringConvertible {
         return parts
     }
 
+    /// The top-level key of a path given as text, without parsing the rest: `name` for `name.family`,
+    /// `languages` for `languages[0].code`.
+    public static func root(of text: String) -> String {
+        String(text.prefix { $0 != "." && $0 != "[" })
+    }
+
     /// The field's top-level key: `name` for `name.family`.
     public var root: String {
         if case .key(let key) = segments.first { return key }

@@ -77,3 +77,13 @@ extension CommandLine {
 func printError(_ message: String) {
     FileHandle.standardError.write(Data("\(CommandLine.program): \(message)\n".utf8))
 }
+
+extension UsageError {
+    /// An `--option NAME` naming nothing of its kind in the configuration, with the names there are.
+    static func unknownName(_ name: String, option: String, known: [String], command: String) -> UsageError {
+        .invalidValue(
+            option: option,
+            reason: "no \(option) \"\(name)\" in the configuration (known: \(known.joined(separator: ", ")))",
+            command: command)
+    }
+}

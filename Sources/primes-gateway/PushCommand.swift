@@ -21,11 +21,8 @@ enum PushCommand {
         let configuration = try GatewayConfiguration.load(path: arguments["config"] ?? "")
         let name = arguments["destination"] ?? ""
         guard configuration.destination(named: name) != nil else {
-            throw UsageError.invalidValue(
-                option: "destination",
-                reason: "no destination \"\(name)\" in the configuration (known: "
-                    + configuration.destinations.map(\.name).joined(separator: ", ") + ")",
-                command: spec.name)
+            throw UsageError.unknownName(
+                name, option: "destination", known: configuration.destinations.map(\.name), command: spec.name)
         }
         let runtime = try GatewayRuntime(
             configuration: configuration, environment: try AdapterEnvironment.load(),

@@ -40,11 +40,8 @@ enum SyncCommand {
 
     private static func pollOnce(_ configuration: GatewayConfiguration, source name: String) throws -> Int32 {
         guard configuration.source(named: name) != nil else {
-            throw UsageError.invalidValue(
-                option: "source",
-                reason: "no source \"\(name)\" in the configuration (known: "
-                    + configuration.sources.map(\.name).joined(separator: ", ") + ")",
-                command: spec.name)
+            throw UsageError.unknownName(
+                name, option: "source", known: configuration.sources.map(\.name), command: spec.name)
         }
         let runtime = try GatewayRuntime(
             configuration: configuration, environment: try AdapterEnvironment.load(),
@@ -68,9 +65,10 @@ enum SyncCommand {
             for rejection in pull.rejections.prefix(ConversionRun.printedRejections) {
                 FileHandle.standardError.write(Data((rejection.description + "\n").utf8))
             }
+            let echoes = pull.echoed > 0 ? ", \(pull.echoed) the gateway's own writes coming back" : ""
             print(
                 "pulled since \(pull.since ?? "the beginning"): \(pull.accepted) accepted (\(pull.enqueued) enqueued, "
-                    + "\(pull.unchanged) unchanged), \(pull.rejected) rejected; next poll from \(pull.cursor)")
+                    + "\(pull.unchanged) unchanged\(echoes)), \(pull.rejected) rejected; next poll from \(pull.cursor)")
         }
         let waiting = try runtime.store.counts().filter { $0.state != .delivered && $0.state != .dead }
         print(
@@ -101,7 +99,8 @@ enum SyncCommand {
             var line =
                 "\(status.source): last poll \(lastPoll); \(status.recordsPulled) pulled, "
                 + "\(status.recordsEnqueued) enqueued, \(status.recordsUnchanged) unchanged, "
-                + "\(status.recordsRejected) rejected; \(status.filesProcessed) file(s), "
+                + "\(status.recordsRejected) rejected, \(status.recordsEchoed) echoes of the gateway's own writes; "
+                + "\(status.filesProcessed) file(s), "
                 + "\(status.filesRejected) rejected"
             if let file = status.lastFile { line += "; last file \(file)" }
             if let cursor = status.cursor { line += "; cursor \(cursor)" }

@@ -184,6 +184,50 @@ struct PINGClientTests {
         #expect(FieldPath.value("Fields[1].Value", in: item) == "accepted by the partner")
     }
 
+    @Test("a partial update sends the key and the changed fields only, and nothing when PING holds none of them")
+    func partialUpdate() throws {
+        let simulator = try PINGSimulator()
+        let destination = PINGDestination(
+            client: PINGClient(configuration: try Self.configuration(simulator)), encoder: try Self.encoder())
+        let person = PINGWriterTests.fullPerson
+        let update = DeliveryContext(idempotencyKey: "k1", changedFields: ["contacts", "specificNeeds"])
+        #expect(destination.deliver(.person(person), context: update) == .delivered(remoteId: nil))
+        let item = try #require(simulator.ingestedItems.first)
+        let names = Self.fieldNames(item)
+        #expect(names.first == "progres_id")
+        #expect(names.contains("progres_primaryphonenumber"))
+        #expect(names.contains("progres_specificneed.progres_spncategory2"))
+        #expect(!names.contains("progres_givenname"), "an unchanged field was sent: \(names)")
+        #expect(!names.contains("progres_sex"))
+
+        // The whole record, for comparison: every field the mapping writes.
+        let whole = DeliveryContext(idempotencyKey: "k2")
+        #expect(destination.deliver(.person(person), context: whole) == .delivered(remoteId: nil))
+        #expect(Self.fieldNames(simulator.ingestedItems[1]).contains("progres_givenname"))
+
+        // A change PING holds nothing of (marital status is read-only in the mapping) sends nothing.
+        let notHeld = DeliveryContext(idempotencyKey: "k3", changedFields: ["maritalStatus"])
+        #expect(destination.deliver(.person(person), context: notHeld) == .unchanged(remoteId: nil))
+        #expect(simulator.ingestedItems.count == 2)
+
+        // What a partial update leaves PING holding: the key and the changed fields.
+        let view = try #require(destination.heldView(of: .person(person), context: update))
+        guard case .person(let held) = view else { throw PINGTestFailure.notAPerson }
+        #expect(held.id == person.id)
+        #expect(held.contacts == person.contacts)
+        #expect(held.specificNeeds == person.specificNeeds)
+        #expect(held.name == nil)
+        #expect(held.sex == nil)
+    }
+
+    static func fieldNames(_ item: JSONValue) -> [String] {
+        guard case .object(let object) = item, case .array(let fields)? = object["Fields"] else { return [] }
+        return fields.compactMap { field in
+            guard case .object(let pair) = field else { return nil }
+            return pair["Name"]?.scalarText
+        }
+    }
+
     @Test("with mutual TLS enforced, the client certificate opens the door and its absence is refused")
     func mutualTLS() throws {
         let simulator = try PINGSimulator(requireClientCertificate: true)
@@ -217,4 +261,8 @@ extension FieldPath {
     fileprivate static func value(_ path: String, in value: JSONValue) -> String? {
         (try? FieldPath(path))?.value(in: value)?.scalarText
     }
+}
+
+enum PINGTestFailure: Error {
+    case notAPerson
 }

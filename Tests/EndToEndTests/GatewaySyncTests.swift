@@ -57,6 +57,37 @@ import Testing
         #expect(rows.first?["lastPollAt"] != nil)
     }
 
+    /// The same poll with the outbox on PostgreSQL: the cursors live in the shared database, so a second
+    /// instance (here a second run) finds the file processed.
+    @Test(.enabled(if: TestPostgres.isEnabled, Comment(rawValue: TestPostgres.skipReason)))
+    func aDirectorySourceKeepsItsCursorOnPostgreSQL() throws {
+        let database = try TestPostgresDatabase()
+        let folder = try TemporaryDirectory()
+        let agreement = RepositoryPaths.mappings.appendingPathComponent("agreements/sample-case-referral.yaml").path
+        let config = try folder.write(
+            "gateway.yaml",
+            """
+            store: \(database.url)
+            destinations:
+              - {name: drop, kind: file, directory: delivered, format: canonical, agreement: \(agreement)}
+            sources:
+              - {name: scope-drop, kind: directory, path: incoming, format: scope-csv, to: [drop]}
+            """)
+        try FileManager.default.createDirectory(atPath: folder.path("incoming"), withIntermediateDirectories: true)
+        let csv = try String(contentsOfFile: RepositoryPaths.fixture("scope/households.csv"), encoding: .utf8)
+        _ = try folder.write("incoming/households.csv", csv)
+        let poll = ["sync", "--config", config, "--source", "scope-drop", "--once"]
+        let first = try ProcessRunner.gateway(poll)
+        #expect(first.status == 0, "\(first.standardError)")
+        #expect(first.standardOutput.contains("households.csv: done, 14 accepted (14 enqueued, 0 unchanged)"))
+        _ = try folder.write("incoming/again.csv", csv)
+        let second = try ProcessRunner.gateway(poll)
+        #expect(second.standardOutput.contains("again.csv: done, processed before (same checksum)"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("delivered")).count == 14)
+        let status = try ProcessRunner.gateway(["sync", "status", "--config", config])
+        #expect(status.standardOutput.contains("14 pulled, 14 enqueued, 0 unchanged, 0 rejected"), "\(status)")
+    }
+
     @Test func anUnknownSourceOrAMissingOnceIsAUsageError() throws {
         let folder = try TemporaryDirectory()
         let config = try folder.write(

@@ -62,6 +62,33 @@ import Testing
         #expect(statuses.map(\.source) == ["scope-drop"])
     }
 
+    /// Each source polls on its own thread: a partner that does not answer does not hold up a folder.
+    @Test func aSlowPartnerDoesNotDelayAnotherSource() throws {
+        let folder = try TemporaryDirectory()
+        let runtime = try Self.runtime(folder)
+        let slowPollStarted = DispatchSemaphore(value: 0)
+        let partnerAnswers = DispatchSemaphore(value: 0)
+        // The partner's poll hangs until the test lets it go.
+        let slow: PullReaders.Open = { _, _, _, _ in
+            slowPollStarted.signal()
+            _ = partnerAnswers.wait(timeout: .now() + 60)
+            throw SyncError.storeWithoutCursors
+        }
+        let scheduler = SyncScheduler(runtime: runtime, readers: PullReaders([.ping: slow]))
+        scheduler.start()
+        defer {
+            partnerAnswers.signal()
+            scheduler.stop()
+        }
+        #expect(slowPollStarted.wait(timeout: .now() + 10) == .success)
+        let csv = try String(contentsOfFile: RepositoryPaths.fixture("scope/households.csv"), encoding: .utf8)
+        _ = try folder.write("incoming/households.csv", csv)
+        let done = folder.path("incoming/done/households.csv")
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: done) && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(FileManager.default.fileExists(atPath: done), "the folder waited for the partner's poll")
+    }
+
     @Test func listsTheSourcesWithTheirStateForAnAuthenticatedClient() throws {
         let folder = try TemporaryDirectory()
         let runtime = try Self.runtime(folder)

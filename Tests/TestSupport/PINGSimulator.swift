@@ -16,6 +16,8 @@ public final class PINGSimulator: @unchecked Sendable {
         public var retryAfterSeconds: Int?
         /// When true, the paging cookie of every page is the same (a broken server).
         public var repeatCookie = false
+        /// How long each retrieval page takes to answer, so that a test can act while a pull is under way.
+        public var pageDelaySeconds: Double = 0
 
         public init() {}
     }
@@ -113,6 +115,7 @@ public final class PINGSimulator: @unchecked Sendable {
                 status: 200, headers: [("Content-Type", "application/json")],
                 body: Array("{\"Data\": [{\"progres_individual.indiv.progres_id\": ".utf8))
         }
+        if behaviour.pageDelaySeconds > 0 { Thread.sleep(forTimeInterval: behaviour.pageDelaySeconds) }
         let rows = behaviour.pages.isEmpty ? [] : behaviour.pages[pageNumber - 1]
         let more = pageNumber < behaviour.pages.count
         let envelope: JSONValue = .object([

@@ -86,14 +86,21 @@ public final class PrimeroSimulator: @unchecked Sendable {
     private var lastPatchKeys: [[String]] = []
     private var unreadable: Set<String> = []
     private var server: HTTPServer?
+    private let wallClock: Bool
 
     /// Starts the simulator on 127.0.0.1 with the test CA's server certificate.
-    public init(user: String = "gateway-sync", password: String = "s1mulated-Pass", bearerToken: String = "sso-token")
-        throws
-    {
+    ///
+    /// - Parameter wallClock: stamp `last_updated_at` with the real time (to the second), for tests whose
+    ///   gateway asks for cases updated since a real cursor; otherwise a made-up clock one second a step
+    ///   from 2026-01-01T00:00:01Z.
+    public init(
+        user: String = "gateway-sync", password: String = "s1mulated-Pass", bearerToken: String = "sso-token",
+        wallClock: Bool = false
+    ) throws {
         self.user = user
         self.password = password
         self.bearerToken = bearerToken
+        self.wallClock = wallClock
         let certificates = try TestCertificates.shared()
         let configuration = HTTPServerConfiguration(
             tls: TLSServerConfiguration(
@@ -131,6 +138,22 @@ public final class PrimeroSimulator: @unchecked Sendable {
 
     public func storedCase(_ id: String) -> [String: JSONValue]? {
         locked { cases[id] }
+    }
+
+    /// The ids of the cases whose `unhcr_individual_no` is `number`.
+    public func caseIds(individual number: String) -> [String] {
+        locked { byIndividual[number] ?? [] }
+    }
+
+    /// Changes fields of a case as a caseworker would in Primero's own forms: no API call is counted, and
+    /// `last_updated_at` moves on.
+    public func amend(_ id: String, _ fields: [String: JSONValue]) {
+        locked {
+            guard var stored = cases[id] else { return }
+            stored.merge(fields) { _, new in new }
+            stored["last_updated_at"] = .string(nextTimestamp())
+            cases[id] = stored
+        }
     }
 
     /// Answers the next `count` requests with 503 and `Retry-After: seconds`.
@@ -390,6 +413,7 @@ public final class PrimeroSimulator: @unchecked Sendable {
 
     /// A strictly increasing ISO 8601 time, one second a change, from 2026-01-01.
     private func nextTimestamp() -> String {
+        if wallClock { return Date().ISO8601Format() }
         clock += 1
         let date = Date(timeIntervalSince1970: 1_767_225_600 + Double(clock))
         let formatter = ISO8601DateFormatter()

@@ -42,6 +42,7 @@ public enum CivilDateParser: Sendable {
     public func parse(_ text: String) throws(PartialDateError) -> PartialDate {
         switch self {
         case .iso:
+            if let date = try Self.plainISO(text) { return date }
             guard let time = text.utf8.firstIndex(of: UInt8(ascii: "T")) else { return try PartialDate(iso: text) }
             return try PartialDate(iso: String(text[..<time]))
         case .zeroFilled:
@@ -54,6 +55,38 @@ public enum CivilDateParser: Sendable {
         case .parts:
             return try PartialDate(iso: text)
         }
+    }
+
+    /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD` read straight from the bytes, with the checks of
+    /// `PartialDate(year:month:day:)`; nil for any other text, which `PartialDate(iso:)` then reads.
+    private static func plainISO(_ text: String) throws(PartialDateError) -> PartialDate? {
+        var text = text
+        let parts = text.withUTF8 { bytes -> (year: Int, month: Int?, day: Int?)? in
+            guard bytes.count == 4 || bytes.count == 7 || bytes.count == 10 else { return nil }
+            func number(_ range: Range<Int>) -> Int? {
+                var value = 0
+                for index in range {
+                    let byte = bytes[index]
+                    guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                    value = value * 10 + Int(byte - 0x30)
+                }
+                return value
+            }
+            guard let year = number(0..<4) else { return nil }
+            var month: Int?
+            var day: Int?
+            if bytes.count >= 7 {
+                guard bytes[4] == UInt8(ascii: "-"), let value = number(5..<7) else { return nil }
+                month = value
+            }
+            if bytes.count == 10 {
+                guard bytes[7] == UInt8(ascii: "-"), let value = number(8..<10) else { return nil }
+                day = value
+            }
+            return (year, month, day)
+        }
+        guard let parts else { return nil }
+        return try PartialDate(year: parts.year, month: parts.month, day: parts.day)
     }
 
     /// Reads separate parts, each text possibly in its XSD `gMonth` / `gDay` form.

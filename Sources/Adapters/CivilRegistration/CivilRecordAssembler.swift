@@ -7,74 +7,134 @@ import PrimesModel
 /// Source values that no rule reads are kept in the person's `extensions` under the dialect's name, keyed by
 /// their path below the person's element, so that nothing a document carries is dropped in silence.
 ///
-/// Each person is built as a `JSONValue` tree addressed by the rules' `FieldPath`s and then turned into a
-/// `Person`. That keeps every canonical field reachable from a mapping file, but it costs: on 100,000 FHIR
-/// births this engine spends several times the CPU of xsltproc (see `Benchmarks/bench-civil-xml.sh`), so the
-/// issue's speed targets are not met; compiling rules to direct setters is the next step.
-final class CivilRecordAssembler {
+/// The engine is generic over the record's tree (`CivilRecordSource`): libxml2's, searched with its XPath, or
+/// an `XMLFragment`, searched with `XMLFragmentPath`. A record is read with typed drafts first, which set the
+/// fields dialects fill directly (`CivilPersonFields`); a write they do not take has the record read again
+/// with `JSONValue` trees addressed by the rules' `FieldPath`s, which keep every canonical field reachable
+/// from a mapping file and report bad shapes as they always did.
+final class CivilRecordAssembler<Source: CivilRecordSource> {
     private let dialect: CivilDialect
+    private let plan: CivilRecordPlan<Source.Path>
     private let context: ConversionContext
     private let format: String
 
-    init(dialect: CivilDialect, context: ConversionContext, format: String) {
+    init(dialect: CivilDialect, plan: CivilRecordPlan<Source.Path>, context: ConversionContext, format: String) {
         self.dialect = dialect
+        self.plan = plan
         self.context = context
         self.format = format
     }
+
+    private typealias Rule = CivilRecordPlan<Source.Path>.Rule
 
     /// What one record's persons read, in order, tracked as the rules consume the document's nodes.
     private struct Reading {
         var issues: [FieldIssue] = []
         var warnings: [FieldIssue] = []
-        var consumed = Set<UnsafeMutableRawPointer>()
+        var consumed: Source.Marks
         var kept: [String] = []
+        /// A write the typed drafts do not take: the record is read again as trees.
+        var refused = false
     }
 
     private struct ReadPerson {
         var role: String
         var relationship: String?
-        var tree: JSONValue
-        var element: xmlNodePtr
+        var draft: CivilDraft<CivilPersonFields>
+        var element: Source.Node
     }
 
-    func assemble(_ document: XMLRecordDocument, location: RecordLocation, index: Int) -> [ReadItem] {
-        var reading = Reading()
-        var event = JSONValue.object([:])
+    func assemble(_ document: Source, location: RecordLocation, index: Int) -> [ReadItem] {
+        var items: [ReadItem] = []
+        assemble(document, location: location, index: index, into: &items)
+        return items
+    }
+
+    /// Appends the record's items to `items`.
+    func assemble(_ document: Source, location: RecordLocation, index: Int, into items: inout [ReadItem]) {
+        if !assemble(document, location: location, index: index, typed: true, into: &items) {
+            _ = assemble(document, location: location, index: index, typed: false, into: &items)
+        }
+    }
+
+    /// Appends the record's items; false, with nothing appended, when `typed` and a write or an identifier
+    /// needs the trees.
+    private func assemble(
+        _ document: Source, location: RecordLocation, index: Int, typed: Bool, into items: inout [ReadItem]
+    ) -> Bool {
+        var reading = Reading(consumed: document.makeMarks())
+        var event = CivilDraft<CivilEventFields>(typed: typed)
         var persons: [ReadPerson] = []
 
-        var recordFields = JSONValue.object([:])
-        for rule in dialect.rules(in: "record") {
+        var recordFields = CivilDraft<CivilPersonFields>(typed: typed)
+        for rule in plan.recordRules {
             apply(rule, from: document.root, in: document, event: &event, person: &recordFields, reading: &reading)
         }
-        for spec in dialect.persons {
-            for element in document.nodes(spec.select, from: document.root) {
-                var tree = spec.role == "subject" ? recordFields : JSONValue.object([:])
-                for rule in dialect.rules(in: spec.role) {
-                    apply(rule, from: element, in: document, event: &event, person: &tree, reading: &reading)
+        for person in plan.persons {
+            let spec = person.spec
+            for element in document.nodes(person.select, from: document.root) {
+                var draft = spec.role == "subject" ? recordFields : CivilDraft<CivilPersonFields>(typed: typed)
+                for rule in person.rules {
+                    apply(rule, from: element, in: document, event: &event, person: &draft, reading: &reading)
                 }
-                let relationship = relationshipType(spec, element: element, tree: tree, in: document, &reading)
-                persons.append(ReadPerson(role: spec.role, relationship: relationship, tree: tree, element: element))
+                let relationship = relationshipType(person, element: element, draft: draft, in: document, &reading)
+                persons.append(ReadPerson(role: spec.role, relationship: relationship, draft: draft, element: element))
             }
         }
+        if reading.refused { return false }
         guard reading.issues.isEmpty else {
-            return [.rejected(RecordRejection(location: location, issues: reading.issues))]
+            items.append(.rejected(RecordRejection(location: location, issues: reading.issues)))
+            return true
         }
         guard !persons.isEmpty else {
             let issue = FieldIssue(field: "record", rule: "no person element of the \(dialect.name) dialect was found")
-            return [.rejected(RecordRejection(location: location, issues: [issue]))]
+            items.append(.rejected(RecordRejection(location: location, issues: [issue])))
+            return true
         }
 
-        let personElements = Set(persons.map { UnsafeMutableRawPointer($0.element) })
+        var personElements = document.makeMarks()
+        for person in persons { personElements.mark(person.element) }
         for position in persons.indices {
-            keepUnread(below: persons[position].element, into: &persons[position].tree, skipping: [], &reading)
+            keepUnread(
+                below: persons[position].element, in: document, into: &persons[position].draft, skipping: nil,
+                &reading)
         }
-        keepUnread(below: document.root, into: &persons[0].tree, skipping: personElements, &reading)
-        link(&persons, event: event, index: index, reading: &reading)
+        keepUnread(below: document.root, in: document, into: &persons[0].draft, skipping: personElements, &reading)
 
-        var items: [ReadItem] = []
-        for (position, person) in persons.enumerated() {
+        // Typed, the persons are made directly; an identifier without its scheme or value needs the trees,
+        // which report it as they always did.
+        var built: [Result<Person, RecordRejection>] = []
+        if typed {
+            guard !reading.refused, let typedEvent = event.fields, var people = Self.complete(&persons) else {
+                return false
+            }
+            linkTyped(persons, &people, event: typedEvent, index: index, reading: &reading)
+            // Moved out one by one rather than copied: a person is a large value.
+            people.reverse()
+            var position = 0
+            while var person = people.popLast() {
+                person.provenance = Provenance(
+                    system: dialect.name, recordId: person.ref, format: format, formatVersion: dialect.version,
+                    receivedAt: context.receivedAt)
+                items.append(
+                    .record(
+                        SourceRecord(
+                            record: .person(person), location: location,
+                            warnings: position == 0 ? reading.warnings : [],
+                            keptInExtensions: position == 0 ? reading.kept : [])))
+                position += 1
+            }
+        } else {
+            var trees = persons.map(\.draft.tree)
+            link(persons, &trees, event: event.tree, index: index, reading: &reading)
+            built = trees.map { tree in
+                Result(catching: { () throws(RecordRejection) -> Person in try CivilPersonJSON.person(from: tree) })
+            }
+        }
+
+        for (position, result) in built.enumerated() {
             do {
-                var decoded = try CivilPersonJSON.person(from: person.tree)
+                var decoded = try result.get()
                 decoded.provenance = Provenance(
                     system: dialect.name, recordId: decoded.ref, format: format, formatVersion: dialect.version,
                     receivedAt: context.receivedAt)
@@ -88,57 +148,60 @@ final class CivilRecordAssembler {
                 items.append(.rejected(RecordRejection(location: location, issues: error.issues)))
             }
         }
-        return items
+        return true
     }
 
     // MARK: - Rules
 
-    private func apply(
-        _ rule: CivilFieldRule, from element: xmlNodePtr, in document: XMLRecordDocument, event: inout JSONValue,
-        person: inout JSONValue, reading: inout Reading
+    private func apply<Fields: CivilDraftFields>(
+        _ planned: Rule, from element: Source.Node, in document: Source, event: inout CivilDraft<CivilEventFields>,
+        person: inout CivilDraft<Fields>, reading: inout Reading
     ) {
+        let rule = planned.rule
         if case .none = rule.target {
-            consumeTemplate(rule, from: element, in: document, &reading)
+            consumeTemplate(planned, from: element, in: document, &reading)
             return
         }
         if rule.writeOnly { return }
-        let values: [JSONValue]
-        if let each = rule.each {
+        let values: [CivilValue]
+        if let each = planned.each {
             var items: [JSONValue] = []
-            for node in document.nodes(each.read, from: element) {
-                if rule.fields.isEmpty, let read = rule.read {
-                    items.append(contentsOf: readValues(rule, read, from: node, in: document, &reading))
-                    continue
+            document.forEachNode(each, from: element) { node in
+                if planned.fields.isEmpty, let read = planned.read {
+                    items.append(contentsOf: readValues(planned, read, from: node, in: document, &reading).map(\.json))
+                    return
                 }
-                var item = JSONValue.object([:])
-                for field in rule.fields {
-                    var ignored = JSONValue.object([:])
+                var item = CivilDraft<CivilItemFields>(typed: false)
+                for field in planned.fields {
+                    var ignored = CivilDraft<CivilEventFields>(typed: false)
                     apply(field, from: node, in: document, event: &ignored, person: &item, reading: &reading)
                 }
-                if case .object(let object) = item, !object.isEmpty { items.append(item) }
+                if case .object(let object) = item.tree, !object.isEmpty { items.append(item.tree) }
             }
             guard !items.isEmpty else { return }
-            values = [.array(items)]
-        } else if let read = rule.read {
-            values = readValues(rule, read, from: element, in: document, &reading)
+            values = [.tree(.array(items))]
+        } else if let read = planned.read {
+            values = readValues(planned, read, from: element, in: document, &reading)
         } else {
             return
         }
         guard var value = values.first else { return }
         if values.count > 1 {
             if let join = rule.join {
-                value = .string(values.compactMap(\.scalarText).joined(separator: join))
+                value = .text(values.compactMap(\.scalarText).joined(separator: join))
             } else {
                 reading.warnings.append(
                     warning(rule, "\(values.count) values where one is expected; the first is read"))
             }
         }
         do {
+            var taken = true
             switch rule.target {
-            case .person(let path): try path.set(value, in: &person)
-            case .event(let path): try path.set(value, in: &event)
+            case .person(let path): taken = try person.set(path, value, target: planned.target)
+            case .event(let path): taken = try event.set(path, value, target: planned.target)
             case .none: break
             }
+            if !taken { reading.refused = true }
         } catch {
             reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
         }
@@ -147,65 +210,67 @@ final class CivilRecordAssembler {
     /// Marks as read the values a template rule writes (a coding's system URI, `Patient/{subject.ref}`), so
     /// that they are not kept as unread; a value that differs from the template stays in extensions.
     private func consumeTemplate(
-        _ rule: CivilFieldRule, from element: xmlNodePtr, in document: XMLRecordDocument, _ reading: inout Reading
+        _ planned: Rule, from element: Source.Node, in document: Source, _ reading: inout Reading
     ) {
-        guard let template = rule.template, let read = rule.read else { return }
-        for node in document.nodes(read, from: element) {
-            let text = xmlNodeText(node).trimmedWhitespace
+        let rule = planned.rule
+        guard let template = rule.template, let read = planned.read else { return }
+        document.forEachNode(read, from: element) { node in
+            let text = document.text(node).trimmedWhitespace
             var matches = text == template
             if let (prefix, suffix) = rule.templateParts {
                 matches = text.count > prefix.count + suffix.count && text.hasPrefix(prefix) && text.hasSuffix(suffix)
             }
-            if matches { reading.consumed.insert(UnsafeMutableRawPointer(node)) }
+            if matches { reading.consumed.mark(node) }
         }
     }
 
     /// The canonical values of the nodes `read` selects, each through the rule's parser and code list.
     private func readValues(
-        _ rule: CivilFieldRule, _ read: XPathExpression, from element: xmlNodePtr, in document: XMLRecordDocument,
+        _ planned: Rule, _ read: Source.Path, from element: Source.Node, in document: Source,
         _ reading: inout Reading
-    ) -> [JSONValue] {
-        var values: [JSONValue] = []
-        for node in document.nodes(read, from: element) {
-            reading.consumed.insert(UnsafeMutableRawPointer(node))
-            if case .parts(let parts) = rule.date {
+    ) -> [CivilValue] {
+        let rule = planned.rule
+        var values: [CivilValue] = []
+        document.forEachNode(read, from: element) { node in
+            reading.consumed.mark(node)
+            if let parts = planned.parts {
                 if let date = readParts(rule, parts, from: node, in: document, &reading) { values.append(date) }
-                continue
+                return
             }
-            let text = xmlNodeText(node).trimmedWhitespace
+            let text = document.text(node).trimmedWhitespace
             if text.isEmpty {
                 reading.warnings.append(warning(rule, "empty element read as absent"))
-                continue
+                return
             }
-            if rule.unknownMarkers.contains(text) { continue }
+            if !rule.unknownMarkers.isEmpty && rule.unknownMarkers.contains(text) { return }
             if let value = convert(text, rule, &reading) { values.append(value) }
         }
         return values
     }
 
     private func readParts(
-        _ rule: CivilFieldRule, _ parts: CivilDateParser.Parts, from node: xmlNodePtr,
-        in document: XMLRecordDocument, _ reading: inout Reading
-    ) -> JSONValue? {
-        func part(_ path: (read: XPathExpression, write: XMLWritePath)?) -> String? {
-            guard let path, let found = document.nodes(path.read, from: node).first else { return nil }
-            reading.consumed.insert(UnsafeMutableRawPointer(found))
-            let text = xmlNodeText(found).trimmedWhitespace
-            return text.isEmpty || rule.unknownMarkers.contains(text) ? nil : text
+        _ rule: CivilFieldRule, _ parts: (year: Source.Path, month: Source.Path?, day: Source.Path?),
+        from node: Source.Node, in document: Source, _ reading: inout Reading
+    ) -> CivilValue? {
+        func part(_ path: Source.Path?) -> String? {
+            guard let path, let found = document.firstNode(path, from: node) else { return nil }
+            reading.consumed.mark(found)
+            let text = document.text(found).trimmedWhitespace
+            return text.isEmpty || (!rule.unknownMarkers.isEmpty && rule.unknownMarkers.contains(text)) ? nil : text
         }
         guard let year = part(parts.year) else { return nil }
         do {
-            return Self.tree(try CivilDateParser.fromParts(year: year, month: part(parts.month), day: part(parts.day)))
+            return .date(try CivilDateParser.fromParts(year: year, month: part(parts.month), day: part(parts.day)))
         } catch {
             reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
             return nil
         }
     }
 
-    private func convert(_ text: String, _ rule: CivilFieldRule, _ reading: inout Reading) -> JSONValue? {
+    private func convert(_ text: String, _ rule: CivilFieldRule, _ reading: inout Reading) -> CivilValue? {
         if let parser = rule.date {
             do {
-                return Self.tree(try parser.parse(text))
+                return .date(try parser.parse(text))
             } catch {
                 reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
                 return nil
@@ -224,26 +289,27 @@ final class CivilRecordAssembler {
             reading.warnings.append(warning(rule, "not a code of \(listName); read as absent"))
             return nil
         }
-        return .string(value)
+        return .text(value)
     }
 
     private func relationshipType(
-        _ spec: CivilDialect.PersonSpec, element: xmlNodePtr, tree: JSONValue, in document: XMLRecordDocument,
-        _ reading: inout Reading
+        _ person: CivilRecordPlan<Source.Path>.Person, element: Source.Node, draft: CivilDraft<CivilPersonFields>,
+        in document: Source, _ reading: inout Reading
     ) -> String? {
-        switch spec.relationship {
+        switch person.spec.relationship {
         case nil:
             return nil
         case .bySex(let table, let otherwise):
-            let sex = tree.member("sex")?.scalarText ?? ""
+            let sex = draft.fields.map { $0.person.sex ?? "" } ?? draft.tree.member("sex")?.scalarText ?? ""
             return table[sex] ?? otherwise
-        case .coded(let coding, _, let system, _, let code, _, let list):
+        case .coded:
+            guard let (coding, system, code, list) = person.coded else { return nil }
             for node in document.nodes(coding, from: element) {
-                guard let codeNode = document.nodes(code, from: node).first else { continue }
-                reading.consumed.insert(UnsafeMutableRawPointer(codeNode))
-                let systemNode = document.nodes(system, from: node).first
-                if let systemNode { reading.consumed.insert(UnsafeMutableRawPointer(systemNode)) }
-                let uri = systemNode.map { xmlNodeText($0).trimmedWhitespace }
+                guard let codeNode = document.firstNode(code, from: node) else { continue }
+                reading.consumed.mark(codeNode)
+                let systemNode = document.firstNode(system, from: node)
+                if let systemNode { reading.consumed.mark(systemNode) }
+                let uri = systemNode.map { document.text($0).trimmedWhitespace }
                 if let uri, !list.isKnown(by: uri) { continue }
                 if let uri, uri != list.uris.first {
                     reading.warnings.append(
@@ -252,7 +318,7 @@ final class CivilRecordAssembler {
                             severity: .warning))
                 }
                 do {
-                    return try list.canonical(for: xmlNodeText(codeNode).trimmedWhitespace)
+                    return try list.canonical(for: document.text(codeNode).trimmedWhitespace)
                 } catch {
                     reading.issues.append(FieldIssue(field: "relationships", rule: "at relationship: \(error)"))
                     return nil
@@ -268,13 +334,15 @@ final class CivilRecordAssembler {
     // MARK: - Linking
 
     /// Gives every person a `ref`, links relatives and subject both ways, and records the civil event.
-    private func link(_ persons: inout [ReadPerson], event: JSONValue, index: Int, reading: inout Reading) {
+    private func link(
+        _ persons: [ReadPerson], _ trees: inout [JSONValue], event: JSONValue, index: Int, reading: inout Reading
+    ) {
         var counts: [String: Int] = [:]
-        for position in persons.indices where persons[position].tree.member("ref") == nil {
+        for position in persons.indices where trees[position].member("ref") == nil {
             let role = persons[position].relationship ?? persons[position].role
             counts[role, default: 0] += 1
             let suffix = counts[role, default: 1] > 1 ? "\(counts[role, default: 1])" : ""
-            persons[position].tree.setMember("ref", .string("record\(index)-\(role)\(suffix)"))
+            trees[position].setMember("ref", .string("record\(index)-\(role)\(suffix)"))
         }
         guard let subjectPosition = persons.firstIndex(where: { $0.role == "subject" }) else {
             reading.warnings.append(
@@ -282,13 +350,13 @@ final class CivilRecordAssembler {
                     field: "relationships", rule: "relatives without a subject in this record", severity: .warning))
             return
         }
-        let subjectRef = persons[subjectPosition].tree.member("ref") ?? .null
+        let subjectRef = trees[subjectPosition].member("ref") ?? .null
 
         var eventTree = event
         let eventType = event.member("type")?.scalarText ?? dialect.fixedEvent
         if let eventType {
             eventTree.setMember("type", .string(eventType))
-            let subject = persons[subjectPosition].tree
+            let subject = trees[subjectPosition]
             let defaults: [(String, String)] =
                 eventType == "birth"
                 ? [("date", "birthDate"), ("place", "birthPlace")]
@@ -298,7 +366,7 @@ final class CivilRecordAssembler {
             }
             var subjectEvent = eventTree
             subjectEvent.setMember("role", .string(eventType == "marriage" ? "spouse" : "subject"))
-            persons[subjectPosition].tree.appendMember("events", subjectEvent)
+            trees[subjectPosition].appendMember("events", subjectEvent)
         } else if case .object(let fields) = event, !fields.isEmpty {
             reading.warnings.append(
                 FieldIssue(field: "event", rule: "event fields without an event type are ignored", severity: .warning))
@@ -306,14 +374,79 @@ final class CivilRecordAssembler {
 
         for position in persons.indices where position != subjectPosition {
             let type = persons[position].relationship ?? "other"
-            let ref = persons[position].tree.member("ref") ?? .null
-            persons[subjectPosition].tree.appendMember("relationships", .object(["type": .string(type), "ref": ref]))
-            persons[position].tree.appendMember(
+            let ref = trees[position].member("ref") ?? .null
+            trees[subjectPosition].appendMember("relationships", .object(["type": .string(type), "ref": ref]))
+            trees[position].appendMember(
                 "relationships", .object(["type": .string(Self.inverse(type)), "ref": subjectRef]))
             if let eventType, let role = Self.eventRole(eventType: eventType, relationship: type) {
                 var relativeEvent = eventTree
                 relativeEvent.setMember("role", .string(role))
-                persons[position].tree.appendMember("events", relativeEvent)
+                trees[position].appendMember("events", relativeEvent)
+            }
+        }
+    }
+
+    /// The persons' typed fields, when every draft kept them and every identifier is whole.
+    /// Takes the persons out of their drafts (which are left empty, the record being done with them).
+    private static func complete(_ persons: inout [ReadPerson]) -> [Person]? {
+        var typed: [Person] = []
+        typed.reserveCapacity(persons.count)
+        for position in persons.indices {
+            guard let person = persons[position].draft.takePerson() else { return nil }
+            typed.append(person)
+        }
+        return typed
+    }
+
+    /// `link` on typed persons: the same references, relationships and events, without trees.
+    private func linkTyped(
+        _ persons: [ReadPerson], _ typed: inout [Person], event: CivilEventFields, index: Int,
+        reading: inout Reading
+    ) {
+        var counts: [String: Int] = [:]
+        for position in persons.indices where typed[position].ref == nil {
+            let role = persons[position].relationship ?? persons[position].role
+            counts[role, default: 0] += 1
+            let suffix = counts[role, default: 1] > 1 ? "\(counts[role, default: 1])" : ""
+            typed[position].ref = "record\(index)-\(role)\(suffix)"
+        }
+        guard let subjectPosition = persons.firstIndex(where: { $0.role == "subject" }) else {
+            reading.warnings.append(
+                FieldIssue(
+                    field: "relationships", rule: "relatives without a subject in this record", severity: .warning))
+            return
+        }
+        let subjectRef = typed[subjectPosition].ref ?? ""
+
+        let eventType = event.type ?? dialect.fixedEvent
+        var shared: CivilEvent?
+        if let eventType {
+            var civil = CivilEvent(
+                type: eventType, role: "", date: event.date, place: event.place, registration: event.registration)
+            let subject = typed[subjectPosition]
+            if eventType == "birth" {
+                if civil.date == nil { civil.date = subject.birthDate }
+                if civil.place == nil { civil.place = subject.birthPlace }
+            } else if eventType == "death" {
+                if civil.date == nil { civil.date = subject.deathDate }
+            }
+            shared = civil
+            civil.role = eventType == "marriage" ? "spouse" : "subject"
+            typed[subjectPosition].events.append(civil)
+        } else if !event.isEmpty {
+            reading.warnings.append(
+                FieldIssue(field: "event", rule: "event fields without an event type are ignored", severity: .warning))
+        }
+
+        for position in persons.indices where position != subjectPosition {
+            let type = persons[position].relationship ?? "other"
+            typed[subjectPosition].relationships.append(Relationship(type: type, ref: typed[position].ref ?? ""))
+            typed[position].relationships.append(Relationship(type: Self.inverse(type), ref: subjectRef))
+            if let eventType, var relativeEvent = shared,
+                let role = Self.eventRole(eventType: eventType, relationship: type)
+            {
+                relativeEvent.role = role
+                typed[position].events.append(relativeEvent)
             }
         }
     }
@@ -340,55 +473,52 @@ final class CivilRecordAssembler {
     // MARK: - Unread values
 
     /// Keeps every attribute and text below `element` that no rule read, in the person's extensions.
+    ///
+    /// A value's key is its path of local names below `element`; paths are spelt out only for values kept.
     private func keepUnread(
-        below element: xmlNodePtr, into tree: inout JSONValue, skipping: Set<UnsafeMutableRawPointer>,
-        _ reading: inout Reading
+        below element: Source.Node, in document: Source, into draft: inout CivilDraft<CivilPersonFields>,
+        skipping: Source.Marks?, _ reading: inout Reading
     ) {
         var kept: [String: JSONValue] = [:]
-        var stack: [(xmlNodePtr, String)] = []
-        var child = element.pointee.children
-        while let current = child {
-            stack.append((current, ""))
-            child = current.pointee.next
+        var visited: [(parent: Int, node: Source.Node)] = []
+        var stack: [(node: Source.Node, parent: Int)] = []
+        document.forEachChild(element) { stack.append(($0, -1)) }
+        func path(_ position: Int) -> String {
+            var names: [String] = []
+            var current = position
+            while current >= 0 {
+                names.append(document.localName(visited[current].node))
+                current = visited[current].parent
+            }
+            return names.reversed().joined(separator: "/")
         }
-        while let (node, prefix) = stack.popLast() {
-            let pointer = UnsafeMutableRawPointer(node)
-            guard node.pointee.type == XML_ELEMENT_NODE, !skipping.contains(pointer),
-                !reading.consumed.contains(pointer)
-            else { continue }
-            let path = prefix.isEmpty ? xmlNodeLocalName(node) : prefix + "/" + xmlNodeLocalName(node)
-            var attribute = node.pointee.properties
-            while let current = attribute {
-                let name = xmlNodeLocalName(UnsafeMutableRawPointer(current).assumingMemoryBound(to: xmlNode.self))
-                if !reading.consumed.contains(UnsafeMutableRawPointer(current)) && name != "schemaLocation" {
-                    let text = xmlNodeText(UnsafeMutableRawPointer(current).assumingMemoryBound(to: xmlNode.self))
-                    Self.add(.string(text), at: "\(path)/@\(name)", to: &kept)
+        while let (node, parent) = stack.popLast() {
+            guard document.isElement(node), skipping?.isMarked(node) != true, !reading.consumed.isMarked(node) else {
+                continue
+            }
+            visited.append((parent, node))
+            let position = visited.count - 1
+            document.forEachAttribute(node) { attribute in
+                let name = document.localName(attribute)
+                if !reading.consumed.isMarked(attribute) && name != "schemaLocation" {
+                    Self.add(.string(document.text(attribute)), at: "\(path(position))/@\(name)", to: &kept)
                 }
-                attribute = current.pointee.next
             }
             var hasElements = false
-            var next = node.pointee.children
-            while let current = next {
-                if current.pointee.type == XML_ELEMENT_NODE {
-                    hasElements = true
-                    stack.append((current, path))
-                }
-                next = current.pointee.next
+            document.forEachChild(node) { child in
+                guard document.isElement(child) else { return }
+                hasElements = true
+                stack.append((child, position))
             }
             if !hasElements {
-                let text = xmlNodeText(node).trimmedWhitespace
-                if !text.isEmpty { Self.add(.string(text), at: path, to: &kept) }
+                let text = document.text(node).trimmedWhitespace
+                if !text.isEmpty { Self.add(.string(text), at: path(position), to: &kept) }
             }
         }
         guard !kept.isEmpty else { return }
-        var extensions = tree.member("extensions") ?? .object([:])
-        var namespace = extensions.member(dialect.extensionNamespace) ?? .object([:])
-        for (key, value) in kept.sorted(by: { $0.key < $1.key }) {
-            namespace.setMember(key, value)
-            reading.kept.append("\(dialect.extensionNamespace).\(key)")
-        }
-        extensions.setMember(dialect.extensionNamespace, namespace)
-        tree.setMember("extensions", extensions)
+        let sorted = kept.sorted { $0.key < $1.key }
+        for (key, _) in sorted { reading.kept.append("\(dialect.extensionNamespace).\(key)") }
+        if !draft.keep(sorted.map { ($0.key, $0.value) }, in: dialect.extensionNamespace) { reading.refused = true }
     }
 
     private static func add(_ value: JSONValue, at key: String, to kept: inout [String: JSONValue]) {
@@ -401,13 +531,6 @@ final class CivilRecordAssembler {
 
     private func warning(_ rule: CivilFieldRule, _ text: String) -> FieldIssue {
         FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(text)", severity: .warning)
-    }
-
-    static func tree(_ date: PartialDate) -> JSONValue {
-        .object([
-            "value": .string(date.isoText), "precision": .string(date.precision.rawValue),
-            "estimated": .bool(date.estimated),
-        ])
     }
 }
 

@@ -2,13 +2,18 @@ import CLibXML2
 import PrimesModel
 
 /// Reads civil-registration XML of one dialect as a stream: each record (a Bundle's entries for one event,
-/// or a whole evidence document) is copied out of the stream, the dialect's rules run on it alone, and it
+/// or a whole evidence document) is taken out of the stream, the dialect's rules run on it alone, and it
 /// yields its persons (subject, then relatives) as canonical records linked by `ref`.
+///
+/// A dialect whose paths all fall within `XMLFragmentPath` (the shipped ones do) is read by
+/// `CivilFragmentReader`: libxml2's SAX2 parser into compact fragments, on a second thread. Any other dialect
+/// is read here with `xmlTextReader`, each record copied into a libxml2 document for libxml2's XPath.
 public final class CivilRecordReader: RecordReader {
+    private let fast: CivilFragmentReader?
     private let dialect: CivilDialect
-    private let stream: XMLElementStream
-    private let document: XMLRecordDocument
-    private let assembler: CivilRecordAssembler
+    private var stream: XMLElementStream?
+    private var document: XMLRecordDocument?
+    private var assembler: CivilRecordAssembler<LibXMLRecordSource>?
     private var pending: [ReadItem] = []
     private var state = State.start
     private var recordIndex = 0
@@ -23,14 +28,32 @@ public final class CivilRecordReader: RecordReader {
         case finished
     }
 
-    public init(source: any ByteSource, dialect: CivilDialect, context: ConversionContext, format: String) throws {
+    public convenience init(
+        source: any ByteSource, dialect: CivilDialect, context: ConversionContext, format: String
+    ) throws {
+        try self.init(source: source, dialect: dialect, context: context, format: format, fragments: true)
+    }
+
+    /// With `fragments` false, reads any dialect with `xmlTextReader` and libxml2's XPath (tests compare both).
+    init(
+        source: any ByteSource, dialect: CivilDialect, context: ConversionContext, format: String, fragments: Bool
+    ) throws {
         self.dialect = dialect
+        if fragments,
+            let fast = CivilFragmentReader(source: source, dialect: dialect, context: context, format: format)
+        {
+            self.fast = fast
+            return
+        }
+        fast = nil
         stream = try XMLElementStream(source: source)
         document = try XMLRecordDocument(namespaces: dialect.namespaces)
-        assembler = CivilRecordAssembler(dialect: dialect, context: context, format: format)
+        assembler = CivilRecordAssembler(
+            dialect: dialect, plan: CivilRecordPlan(dialect) { $0 }, context: context, format: format)
     }
 
     public func next() throws -> ReadItem? {
+        if let fast { return try fast.next() }
         while pending.isEmpty {
             switch state {
             case .finished:
@@ -46,18 +69,16 @@ public final class CivilRecordReader: RecordReader {
 
     /// Matches the root against the dialect: an envelope of records, or a record by itself.
     private func begin() throws {
+        guard let stream, let document else { return }
         let root = try stream.root()
         if let envelope = dialect.envelope, envelope.element.matches(root.localName, root.namespace) {
             state = .envelope(envelope)
             return
         }
         guard dialect.recordRoots.contains(where: { $0.matches(root.localName, root.namespace) }) else {
-            let expected = ([dialect.envelope?.element].compactMap { $0 } + dialect.recordRoots)
-                .map { "\($0.localName) in \($0.namespace ?? "no namespace")" }.joined(separator: ", ")
             throw InputError.malformed(
                 RecordLocation(source: stream.name, line: root.line),
-                reason: "root element \(root.localName) in \(root.namespace ?? "no namespace") is not a "
-                    + "\(dialect.name) document (expected \(expected))")
+                reason: dialect.notADocument(root.localName, root.namespace))
         }
         let element = try stream.expandRoot()
         document.reset()
@@ -68,6 +89,7 @@ public final class CivilRecordReader: RecordReader {
     }
 
     private func readEnvelopeChild(_ envelope: CivilDialect.Envelope) throws {
+        guard let stream, let document else { return }
         guard let child = try stream.nextChild() else {
             if document.root.pointee.children != nil { finishGroup(xpath: groupXPath(envelope)) }
             state = .finished
@@ -89,10 +111,23 @@ public final class CivilRecordReader: RecordReader {
     }
 
     private func finishGroup(xpath: String) {
+        guard let stream, let document, let assembler else { return }
         let location = RecordLocation(source: stream.name, line: groupLine, xpath: xpath)
-        pending.append(contentsOf: assembler.assemble(document, location: location, index: recordIndex))
+        pending.append(
+            contentsOf: assembler.assemble(
+                LibXMLRecordSource(document: document), location: location, index: recordIndex))
         recordIndex += 1
         document.reset()
+    }
+}
+
+extension CivilDialect {
+    /// Why a document whose root is `localName` in `namespace` is refused.
+    func notADocument(_ localName: String, _ namespace: String?) -> String {
+        let expected = ([envelope?.element].compactMap { $0 } + recordRoots)
+            .map { "\($0.localName) in \($0.namespace ?? "no namespace")" }.joined(separator: ", ")
+        return "root element \(localName) in \(namespace ?? "no namespace") is not a \(name) document "
+            + "(expected \(expected))"
     }
 }
 

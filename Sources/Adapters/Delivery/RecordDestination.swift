@@ -8,6 +8,17 @@ import PrimesModel
 public protocol RecordDestination: Sendable {
     /// Sends one record. Never throws: every outcome, including a network failure, is a `DeliveryResult`.
     func deliver(_ record: CanonicalRecord, context: DeliveryContext) -> DeliveryResult
+
+    /// What this destination holds of `record` once `deliver` has succeeded, in canonical form: the record
+    /// as a later read from the same system gives it back, or only the fields this delivery wrote. The
+    /// gateway's loop guard compares what it pulls from the system with it. Nil: the destination cannot say.
+    func heldView(of record: CanonicalRecord, context: DeliveryContext) -> CanonicalRecord?
+}
+
+extension RecordDestination {
+    public func heldView(of record: CanonicalRecord, context: DeliveryContext) -> CanonicalRecord? {
+        nil
+    }
 }
 
 /// What the gateway knows about one delivery besides the record.
@@ -18,11 +29,15 @@ public struct DeliveryContext: Sendable {
     public let remoteId: String?
     /// The attempt number, from 1.
     public let attempt: Int
+    /// For an update pulled from another partner: the top-level canonical fields that changed there. A
+    /// destination that takes partial updates sends only these (with the subject's key); nil sends all.
+    public let changedFields: [String]?
 
-    public init(idempotencyKey: String, remoteId: String? = nil, attempt: Int = 1) {
+    public init(idempotencyKey: String, remoteId: String? = nil, attempt: Int = 1, changedFields: [String]? = nil) {
         self.idempotencyKey = idempotencyKey
         self.remoteId = remoteId
         self.attempt = attempt
+        self.changedFields = changedFields
     }
 }
 

@@ -126,7 +126,11 @@ public final class PINGClient: Sendable {
     ///
     /// A person the mapping cannot encode gets `.permanent` without being sent; the others of its batch go.
     /// After an authentication failure no further batch is sent: every remaining person gets the same result.
-    public func ingest(_ persons: [Person], encoder: PINGIngestionEncoder) -> [DeliveryResult] {
+    ///   - onlyFields: for partial updates, the top-level canonical fields to send besides the key; nil sends
+    ///     every field the mapping writes.
+    public func ingest(_ persons: [Person], encoder: PINGIngestionEncoder, onlyFields: Set<String>? = nil)
+        -> [DeliveryResult]
+    {
         var results = [DeliveryResult?](repeating: nil, count: persons.count)
         var start = 0
         while start < persons.count {
@@ -136,7 +140,7 @@ public final class PINGClient: Sendable {
             for position in start..<end {
                 do {
                     let location = RecordLocation(source: "ping-ingestion", index: position)
-                    items.append(try encoder.item(for: persons[position], at: location).json)
+                    items.append(try encoder.item(for: persons[position], at: location, onlyFields: onlyFields).json)
                     positions.append(position)
                 } catch {
                     results[position] = .permanent(
@@ -340,10 +344,22 @@ public struct PINGDestination: RecordDestination {
         self.encoder = encoder
     }
 
+    /// Sends the person; an update pulled from another partner (`context.changedFields`) as an ingestion of
+    /// its key and the changed fields only, or nothing at all when PING holds none of them.
     public func deliver(_ record: CanonicalRecord, context: DeliveryContext) -> DeliveryResult {
         guard case .person(let person) = record else {
             return .permanent(reason: "PING ingestion carries persons; a group travels with its members", details: [])
         }
-        return client.ingest([person], encoder: encoder)[0]
+        if let changed = context.changedFields, encoder.writtenFields.isDisjoint(with: changed) {
+            return .unchanged(remoteId: context.remoteId)
+        }
+        return client.ingest([person], encoder: encoder, onlyFields: context.changedFields.map(Set.init))[0]
+    }
+
+    /// What PING holds of the person after this delivery, as a retrieval reads it back: the fields the
+    /// mapping writes (of them only the changed ones, for a partial update) with the key.
+    public func heldView(of record: CanonicalRecord, context: DeliveryContext) -> CanonicalRecord? {
+        guard case .person(let person) = record else { return nil }
+        return encoder.heldView(of: person, onlyFields: context.changedFields.map(Set.init)).map(CanonicalRecord.person)
     }
 }

@@ -78,6 +78,12 @@ public struct PINGFieldRule: FieldRuleKind {
     }
 
     /// The canonical field the rule fills, as messages name it.
+    /// The top-level canonical field the rule reads or writes: `name` for `name.given`, `location` for a
+    /// location level.
+    public var topLevelField: String {
+        FieldPath.root(of: canonicalName)
+    }
+
     public var canonicalName: String {
         if let canonical { return canonical.description }
         switch type {

@@ -26,15 +26,25 @@ public struct PINGIngestionEncoder: Sendable {
     let rules: [PINGFieldRule]
     public let settings: PINGMappingSettings
     let codeLists: CanonicalCodeLists
+    /// The top-level canonical fields some ingestion field carries (`name`, `contacts`, `location`, …).
+    public let writtenFields: Set<String>
+    /// The canonical field that keys an individual in PING (its `progres_id`), sent with every update.
+    public static let keyField = "id"
 
     public init(mapping: MappingFile, codeLists: CanonicalCodeLists) throws(MappingError) {
         rules = try mapping.rules(as: PINGFieldRule.self)
         settings = try PINGMappingSettings(mapping: mapping)
         self.codeLists = codeLists
+        writtenFields = Set(rules.filter { $0.field != nil }.map(\.topLevelField))
     }
 
     /// The ingestion item for `person`, or a rejection naming the canonical field and the rule it breaks.
-    public func item(for person: Person, at location: RecordLocation) throws(RecordRejection) -> Item {
+    ///
+    /// - Parameter onlyFields: for a partial update (a status update, a decision taken in another system),
+    ///   the top-level canonical fields to send; the key field is always sent. Nil sends every mapped field.
+    public func item(for person: Person, at location: RecordLocation, onlyFields: Set<String>? = nil)
+        throws(RecordRejection) -> Item
+    {
         let json: JSONValue
         do {
             // Foundation's JSONDecoder builds a JSONValue slowly (a failed attempt per type); the PING parser
@@ -52,6 +62,9 @@ public struct PINGIngestionEncoder: Sendable {
 
         for rule in rules {
             guard let name = rule.field else { continue }
+            if let onlyFields, rule.topLevelField != Self.keyField, !onlyFields.contains(rule.topLevelField) {
+                continue
+            }
             do {
                 if let value = try value(of: rule, in: person, json: json, references: references, notHeld: &notHeld) {
                     fields.append((name, value))
@@ -64,12 +77,47 @@ public struct PINGIngestionEncoder: Sendable {
 
         notHeld += Self.uncovered(person, idScheme: settings.individualIdScheme)
         if person.languages.count > 1 { notHeld.append("languages[1...]") }
+        if let onlyFields {
+            notHeld = notHeld.filter { field in onlyFields.contains(FieldPath.root(of: field)) }
+        }
         let written = Set(fields.map(\.name))
         let needsWritten = rules.contains { $0.type == .specificNeed && $0.field.map(written.contains) == true }
         if person.specificNeeds.count > 1 || (!person.specificNeeds.isEmpty && !needsWritten) {
             notHeld.append(needsWritten ? "specificNeeds[1...]" : "specificNeeds")
         }
         return Item(externalId: person.ref ?? person.id ?? "", fields: fields, notHeld: notHeld)
+    }
+
+    /// The part of `person` PING holds once an ingestion of it is applied, in the form a retrieval gives it
+    /// back: each written field's canonical value, with the constants the mapping sets beside it on reading
+    /// (`alongside`), and of the lists PING keeps one entry of (languages, specific needs) the first.
+    ///
+    /// - Parameter onlyFields: as for `item(for:at:onlyFields:)`.
+    public func heldView(of person: Person, onlyFields: Set<String>?) -> Person? {
+        guard let json = try? JSONValue(encoding: CanonicalRecord.person(person)) else { return nil }
+        var view: JSONValue = .object(["recordType": "person"])
+        for rule in rules where rule.field != nil {
+            let field = rule.topLevelField
+            if let onlyFields, field != Self.keyField, !onlyFields.contains(field) { continue }
+            switch rule.type {
+            case .language, .languageLevel, .specificNeed:
+                if let first = (try? FieldPath(field + "[0]"))?.value(in: json), let path = try? FieldPath(field) {
+                    try? path.set(.array([first]), in: &view)
+                }
+            case .locationLevel:
+                if let path = try? FieldPath("location.levels"), let levels = path.value(in: json) {
+                    try? path.set(levels, in: &view)
+                }
+            case .text, .date, .optionSet, .reference, .country:
+                guard let path = rule.canonical, let value = path.value(in: json) else { continue }
+                try? path.set(value, in: &view)
+                if rule.type == .text {
+                    for (path, constant) in rule.alongside { try? path.set(constant, in: &view) }
+                }
+            }
+        }
+        guard case .person(let held)? = try? view.decode(as: CanonicalRecord.self) else { return nil }
+        return held
     }
 
     // MARK: - Values

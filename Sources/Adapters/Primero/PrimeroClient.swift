@@ -82,6 +82,16 @@ public final class PrimeroClient: RecordDestination, @unchecked Sendable {
         }
     }
 
+    /// The case as Primero holds it after a delivery, read back through the same mapping: the fields a later
+    /// pull of the case gives, for the gateway's loop guard.
+    public func heldView(of record: CanonicalRecord, context: DeliveryContext) -> CanonicalRecord? {
+        let location = RecordLocation(source: "delivery \(context.idempotencyKey)")
+        guard case .person(let person) = record, let data = try? writing.write(person, at: location).data,
+            case .record(let read) = PrimeroCaseReading(mapping: mapping, receivedAt: "").read(data, at: location)
+        else { return nil }
+        return read.record
+    }
+
     private func deliverOrThrow(_ record: CanonicalRecord, context: DeliveryContext) throws -> DeliveryResult {
         guard case .person(let person) = record else {
             return .permanent(reason: "Primero holds cases for persons; a registration group has none", details: [])

@@ -63,6 +63,24 @@ extension GatewayConfiguration {
         }
     }
 
+    /// The sources that pull from the system `destination` writes to: a `ping` or `primero` source of the
+    /// destination's kind with the same base URL. What the gateway delivers there is remembered for them, so
+    /// that a pull does not mistake the gateway's own write for a partner's change (the loop guard).
+    public func sources(pullingFrom destination: Destination) -> [Source] {
+        guard let url = destination.url.map(Self.systemAddress) else { return [] }
+        return sources.filter { source in
+            source.kind != .directory && source.kind.rawValue == destination.kind
+                && source.url.map(Self.systemAddress) == url
+        }
+    }
+
+    /// A base URL in the form two spellings of one system share: lower case, without a trailing slash.
+    static func systemAddress(_ url: String) -> String {
+        var text = url.lowercased()
+        while text.hasSuffix("/") { text.removeLast() }
+        return text
+    }
+
     /// The destinations a source's records go to: its own `to:` list when it has one, otherwise the routes
     /// whose `from` names the source, otherwise the routes of its format.
     public func destinations(forSource source: Source) -> [String] {

@@ -17,14 +17,18 @@ public final class DeliveryService: @unchecked Sendable {
         /// Nil: the destination has no agreement and receives nothing.
         public var agreement: DataSharingAgreement?
         public var retry: RetryPolicy
+        /// The sources that pull from the same system: each delivery tells their loop guard what it wrote.
+        public var pulledBy: [String]
 
         public init(
-            name: String, destination: any RecordDestination, agreement: DataSharingAgreement?, retry: RetryPolicy
+            name: String, destination: any RecordDestination, agreement: DataSharingAgreement?, retry: RetryPolicy,
+            pulledBy: [String] = []
         ) {
             self.name = name
             self.destination = destination
             self.agreement = agreement
             self.retry = retry
+            self.pulledBy = pulledBy
         }
     }
 
@@ -57,7 +61,14 @@ public final class DeliveryService: @unchecked Sendable {
     public func deliverDue(now: Double = Date().timeIntervalSince1970) throws -> Int {
         let claimed = try store.claimDue(limit: settings.claimSize, lease: settings.leaseSeconds, now: now)
         guard !claimed.isEmpty else { return 0 }
-        let outcomes = claimed.map { deliver($0) }
+        let prepared = claimed.map { prepare($0) }
+        try recordWrites(prepared)
+        let outcomes = prepared.map { item in
+            switch item {
+            case .settled(let outcome): outcome
+            case .ready(let send): deliver(send)
+            }
+        }
         try store.complete(outcomes, now: Date().timeIntervalSince1970)
         return claimed.count
     }
@@ -69,36 +80,78 @@ public final class DeliveryService: @unchecked Sendable {
         }
     }
 
-    private func deliver(_ claim: ClaimedDelivery) -> DeliveryOutcome {
-        let started = Date()
+    /// A claimed delivery ready to send, or settled without sending.
+    private enum Prepared {
+        case settled(DeliveryOutcome)
+        case ready(Send)
+    }
+
+    private struct Send {
+        var claim: ClaimedDelivery
+        var target: Target
+        /// The record as the agreement lets it leave.
+        var record: CanonicalRecord
+        var context: DeliveryContext
+        var log: Logger
+    }
+
+    private func prepare(_ claim: ClaimedDelivery) -> Prepared {
         let log = logger.with(["delivery.id": .safe(String(claim.id)), "destination": .safe(claim.destination)])
         guard let target = targets[claim.destination] else {
-            return dead(claim, "destination is not configured", [], log)
+            return .settled(dead(claim, "destination is not configured", [], log))
         }
-        if isPaused(target.name) {
-            return DeliveryOutcome(
-                delivery: claim,
-                result: .release(reason: "destination paused", nextAttempt: started.timeIntervalSince1970 + 60))
-        }
+        if isPaused(target.name) { return .settled(released(claim)) }
         guard let agreement = target.agreement else {
-            return dead(claim, "no data-sharing agreement: nothing is sent to this destination", [], log)
+            return .settled(dead(claim, "no data-sharing agreement: nothing is sent to this destination", [], log))
         }
         if claim.heldContentHash == claim.contentHash {
             metrics.increment("primes_deliveries_total", [("destination", target.name), ("outcome", "unchanged")])
-            return DeliveryOutcome(delivery: claim, result: .delivered(remoteId: claim.remoteId))
+            return .settled(DeliveryOutcome(delivery: claim, result: .delivered(remoteId: claim.remoteId)))
         }
         let record: CanonicalRecord
         do {
             record = try agreement.apply(toJSON: try DataSharingAgreement.json(of: claim.payload))
         } catch {
-            return dead(claim, "cannot prepare the record", ["\(error)"], log)
+            return .settled(dead(claim, "cannot prepare the record", ["\(error)"], log))
         }
         let context = DeliveryContext(
-            idempotencyKey: claim.idempotencyKey, remoteId: claim.remoteId, attempt: claim.attempt)
-        let result = target.destination.deliver(record, context: context)
+            idempotencyKey: claim.idempotencyKey, remoteId: claim.remoteId, attempt: claim.attempt,
+            changedFields: claim.changedFields)
+        return .ready(Send(claim: claim, target: target, record: record, context: context, log: log))
+    }
+
+    /// Tells the loop guard of the sources that pull from a destination what this round is about to write
+    /// there, before it is written: a pull running meanwhile must not take the write for a partner's change.
+    /// A write that then fails leaves the memory of a value the gateway meant to write, which at most keeps
+    /// that same value, should the partner enter it, from being sent back where it came from.
+    private func recordWrites(_ prepared: [Prepared]) throws {
+        var writes: [HeldFields] = []
+        for case .ready(let send) in prepared where !send.target.pulledBy.isEmpty {
+            guard let key = send.claim.recordKey,
+                let view = send.target.destination.heldView(of: send.record, context: send.context)
+            else { continue }
+            writes.append(HeldFields(sources: send.target.pulledBy, recordKey: key, fieldHashes: FieldHashes.of(view)))
+        }
+        guard !writes.isEmpty, let sources = store as? any SourceStore else { return }
+        try sources.recordWrites(writes, now: Date().timeIntervalSince1970)
+    }
+
+    /// Back to the queue, the attempt not counted: the destination is paused.
+    private func released(_ claim: ClaimedDelivery) -> DeliveryOutcome {
+        DeliveryOutcome(
+            delivery: claim,
+            result: .release(reason: "destination paused", nextAttempt: Date().timeIntervalSince1970 + 60))
+    }
+
+    private func deliver(_ send: Send) -> DeliveryOutcome {
+        // An earlier delivery of this round may have found the credentials refused.
+        if isPaused(send.target.name) { return released(send.claim) }
+        let started = Date()
+        let result = send.target.destination.deliver(send.record, context: send.context)
         metrics.observe(
-            "primes_delivery_seconds", [("destination", target.name)], seconds: Date().timeIntervalSince(started))
-        return outcome(of: result, claim: claim, target: target, log: log)
+            "primes_delivery_seconds", [("destination", send.target.name)],
+            seconds: Date().timeIntervalSince(started))
+        return outcome(of: result, claim: send.claim, target: send.target, log: send.log)
     }
 
     private func outcome(of result: DeliveryResult, claim: ClaimedDelivery, target: Target, log: Logger)

@@ -24,6 +24,9 @@ enum OutboxMigrations {
         Step(
             version: 3, summary: "the cursors of the sources the gateway pulls (sync)",
             sqlite: SourceSchema.statements, postgres: SourceSchema.postgresStatements),
+        Step(
+            version: 4, summary: "changed fields of pulled updates, and what the gateway wrote (loop guard)",
+            sqlite: SourceSchema.loopGuardStatements, postgres: SourceSchema.loopGuardPostgresStatements),
     ]
 
     static var latestVersion: Int {

@@ -56,11 +56,22 @@ public struct NewRecord: Sendable {
     public var contentHash: String
     /// The canonical NDJSON line, sorted keys, without its newline.
     public var payload: [UInt8]
+    /// For an update pulled from a partner: the top-level canonical fields that changed there, so that a
+    /// destination taking partial updates (PING) sends only those. Nil: the whole record is news.
+    public var changedFields: [String]?
+    /// For a pulled record: a hash per top-level canonical field (`FieldHashes`), which the source's cursor
+    /// keeps to tell the next pull's changes apart. Not stored with the record.
+    public var fieldHashes: [String: String]?
 
-    public init(key: String?, contentHash: String, payload: [UInt8]) {
+    public init(
+        key: String?, contentHash: String, payload: [UInt8], changedFields: [String]? = nil,
+        fieldHashes: [String: String]? = nil
+    ) {
         self.key = key
         self.contentHash = contentHash
         self.payload = payload
+        self.changedFields = changedFields
+        self.fieldHashes = fieldHashes
     }
 }
 
@@ -91,6 +102,8 @@ public struct ClaimedDelivery: Sendable {
     public var remoteId: String?
     /// The content hash the crosswalk says the destination already holds for this record's key.
     public var heldContentHash: String?
+    /// The record's changed fields, when it is a partial update pulled from a partner (`NewRecord`).
+    public var changedFields: [String]? = nil
 }
 
 /// What happened to one claimed delivery.

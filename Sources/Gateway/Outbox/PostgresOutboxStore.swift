@@ -45,7 +45,7 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
         return try body(connection)
     }
 
-    private func withTransaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    func withTransaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         try withConnection { connection in try connection.transaction { try body(connection) } }
     }
 
@@ -83,66 +83,70 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
     // MARK: - OutboxStore
 
     public func enqueue(_ batch: NewBatch) throws -> BatchSummary {
-        try withTransaction { connection in
-            let now = Date().timeIntervalSince1970
-            try connection.query(
-                "INSERT INTO batches (id, client, source_format, received_at, accepted, rejected) "
-                    + "VALUES ($1, $2, $3, $4, $5, $6)",
-                [
-                    .text(batch.id), .text(batch.client), .text(batch.sourceFormat), .real(now),
-                    .integer(Int64(batch.records.count)), .integer(Int64(batch.rejectedCount)),
-                ])
-            let destinations = SQLValue.text(PostgresArray.text(batch.destinations))
-            var unchanged = 0
-            for start in stride(from: 0, to: batch.records.count, by: Self.recordsPerStatement) {
-                let chunk = batch.records[start..<min(start + Self.recordsPerStatement, batch.records.count)]
-                let payloads = try chunk.enumerated().map { (offset, record) throws(StoreError) -> String in
-                    // Canonical payloads are JSON, so UTF-8 text; anything else is refused, never mangled.
-                    guard let text = String(bytes: record.payload, encoding: .utf8) else {
-                        throw StoreError(operation: "enqueue", message: "record #\(start + offset) is not UTF-8 text")
-                    }
-                    return text
+        try withTransaction { connection in try insert(batch, on: connection) }
+    }
+
+    /// Inserts one batch inside the caller's transaction on `connection`.
+    func insert(_ batch: NewBatch, on connection: PostgresConnection) throws -> BatchSummary {
+        let now = Date().timeIntervalSince1970
+        try connection.query(
+            "INSERT INTO batches (id, client, source_format, received_at, accepted, rejected) "
+                + "VALUES ($1, $2, $3, $4, $5, $6)",
+            [
+                .text(batch.id), .text(batch.client), .text(batch.sourceFormat), .real(now),
+                .integer(Int64(batch.records.count)), .integer(Int64(batch.rejectedCount)),
+            ])
+        let destinations = SQLValue.text(PostgresArray.text(batch.destinations))
+        var unchanged = 0
+        for start in stride(from: 0, to: batch.records.count, by: Self.recordsPerStatement) {
+            let chunk = batch.records[start..<min(start + Self.recordsPerStatement, batch.records.count)]
+            let payloads = try chunk.enumerated().map { (offset, record) throws(StoreError) -> String in
+                // Canonical payloads are JSON, so UTF-8 text; anything else is refused, never mangled.
+                guard let text = String(bytes: record.payload, encoding: .utf8) else {
+                    throw StoreError(operation: "enqueue", message: "record #\(start + offset) is not UTF-8 text")
                 }
-                // Keys by record, then by destination in the batch's order: `(position - start) * count + n`.
-                let keys = chunk.flatMap { record in
-                    batch.destinations.map { SQLiteOutboxStore.idempotencyKey(destination: $0, record: record) }
-                }
-                // A statement per chunk of records rather than per record: a round trip to the server costs
-                // more than the rows. Each record gets a delivery per destination, marked delivered when the
-                // crosswalk says the destination already holds this very content.
-                let rows = try connection.query(
-                    """
-                    WITH record AS (
-                        INSERT INTO records (batch_id, position, record_key, content_hash, payload)
-                        SELECT $1, input.position, input.record_key, input.content_hash,
-                            convert_to(input.payload, 'UTF8')
-                        FROM unnest($2::int[], $3::text[], $4::text[], $5::text[])
-                            AS input(position, record_key, content_hash, payload)
-                        ORDER BY input.position
-                        RETURNING id, position, record_key, content_hash)
-                    INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, lease_until,
-                        idempotency_key, unchanged)
-                    SELECT record.id, target.destination,
-                        CASE WHEN held.content_hash IS NULL THEN 'queued' ELSE 'delivered' END, 0, $6, 0,
-                        ($8::text[])[((record.position - $9) * $10 + target.n)::int],
-                        CASE WHEN held.content_hash IS NULL THEN 0 ELSE 1 END
-                    FROM record CROSS JOIN unnest($7::text[]) WITH ORDINALITY AS target(destination, n)
-                    LEFT JOIN crosswalk held ON held.destination = target.destination
-                        AND held.record_key = record.record_key AND held.content_hash = record.content_hash
-                    ORDER BY record.position, target.n
-                    RETURNING unchanged
-                    """,
-                    [
-                        .text(batch.id), .text(PostgresArray.text(chunk.indices.map { String($0) })),
-                        .text(PostgresArray.text(chunk.map(\.key))),
-                        .text(PostgresArray.text(chunk.map(\.contentHash))), .text(PostgresArray.text(payloads)),
-                        .real(now), destinations, .text(PostgresArray.text(keys)), .integer(Int64(start)),
-                        .integer(Int64(batch.destinations.count)),
-                    ])
-                unchanged += rows.filter { $0.first?.integer == 1 }.count
+                return text
             }
-            return BatchSummary(batch: batch.id, accepted: batch.records.count, unchanged: unchanged)
+            // Keys by record, then by destination in the batch's order: `(position - start) * count + n`.
+            let keys = chunk.flatMap { record in
+                batch.destinations.map { SQLiteOutboxStore.idempotencyKey(destination: $0, record: record) }
+            }
+            // A statement per chunk of records rather than per record: a round trip to the server costs
+            // more than the rows. Each record gets a delivery per destination, marked delivered when the
+            // crosswalk says the destination already holds this very content.
+            let rows = try connection.query(
+                """
+                WITH record AS (
+                    INSERT INTO records (batch_id, position, record_key, content_hash, payload, changed_fields)
+                    SELECT $1, input.position, input.record_key, input.content_hash,
+                        convert_to(input.payload, 'UTF8'), input.changed_fields
+                    FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $11::text[])
+                        AS input(position, record_key, content_hash, payload, changed_fields)
+                    ORDER BY input.position
+                    RETURNING id, position, record_key, content_hash)
+                INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, lease_until,
+                    idempotency_key, unchanged)
+                SELECT record.id, target.destination,
+                    CASE WHEN held.content_hash IS NULL THEN 'queued' ELSE 'delivered' END, 0, $6, 0,
+                    ($8::text[])[((record.position - $9) * $10 + target.n)::int],
+                    CASE WHEN held.content_hash IS NULL THEN 0 ELSE 1 END
+                FROM record CROSS JOIN unnest($7::text[]) WITH ORDINALITY AS target(destination, n)
+                LEFT JOIN crosswalk held ON held.destination = target.destination
+                    AND held.record_key = record.record_key AND held.content_hash = record.content_hash
+                ORDER BY record.position, target.n
+                RETURNING unchanged
+                """,
+                [
+                    .text(batch.id), .text(PostgresArray.text(chunk.indices.map { String($0) })),
+                    .text(PostgresArray.text(chunk.map(\.key))),
+                    .text(PostgresArray.text(chunk.map(\.contentHash))), .text(PostgresArray.text(payloads)),
+                    .real(now), destinations, .text(PostgresArray.text(keys)), .integer(Int64(start)),
+                    .integer(Int64(batch.destinations.count)),
+                    .text(PostgresArray.text(chunk.map { ChangedFields.column($0.changedFields) })),
+                ])
+            unchanged += rows.filter { $0.first?.integer == 1 }.count
         }
+        return BatchSummary(batch: batch.id, accepted: batch.records.count, unchanged: unchanged)
     }
 
     public func claimDue(limit: Int, lease: Double, now: Double) throws -> [ClaimedDelivery] {
@@ -171,7 +175,7 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
                     RETURNING deliveries.id, deliveries.destination, deliveries.record_id, deliveries.attempts,
                         deliveries.idempotency_key, deliveries.next_attempt_at)
                 SELECT claimed.id, claimed.destination, r.record_key, r.content_hash, r.payload, claimed.attempts,
-                    claimed.idempotency_key, c.remote_id, c.content_hash
+                    claimed.idempotency_key, c.remote_id, c.content_hash, r.changed_fields
                 FROM claimed JOIN records r ON r.id = claimed.record_id
                 LEFT JOIN crosswalk c ON c.destination = claimed.destination AND c.record_key = r.record_key
                 ORDER BY claimed.next_attempt_at, claimed.id
@@ -185,7 +189,7 @@ public final class PostgresOutboxStore: OutboxStore, @unchecked Sendable {
             return ClaimedDelivery(
                 id: id, destination: destination, recordKey: row[2].text, contentHash: hash,
                 payload: row[4].blob ?? [], attempt: Int(attempt), idempotencyKey: key, remoteId: row[7].text,
-                heldContentHash: row[8].text)
+                heldContentHash: row[8].text, changedFields: ChangedFields.list(row[9].text))
         }
     }
 

@@ -77,11 +77,12 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
         var unchanged = 0
         for (position, record) in batch.records.enumerated() {
             try connection.query(
-                "INSERT INTO records (batch_id, position, record_key, content_hash, payload) "
-                    + "VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO records (batch_id, position, record_key, content_hash, payload, changed_fields) "
+                    + "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 [
                     .text(batch.id), .integer(Int64(position)), record.key.map(SQLValue.text) ?? .null,
                     .text(record.contentHash), .blob(record.payload),
+                    ChangedFields.column(record.changedFields).map(SQLValue.text) ?? .null,
                 ])
             let recordId = connection.lastInsertedRow
             for destination in batch.destinations {
@@ -127,7 +128,7 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
                     let wanted = state == "delivering" ? "d.lease_until < ?1" : "d.next_attempt_at <= ?1"
                     rows += try connection.query(
                         "SELECT d.id, d.destination, r.record_key, r.content_hash, r.payload, d.attempts, "
-                            + "d.idempotency_key, c.remote_id, c.content_hash FROM deliveries d "
+                            + "d.idempotency_key, c.remote_id, c.content_hash, r.changed_fields FROM deliveries d "
                             + "JOIN records r ON r.id = d.record_id "
                             + "LEFT JOIN crosswalk c ON c.destination = d.destination AND c.record_key = r.record_key "
                             + "WHERE d.state = '\(state)' AND \(wanted) ORDER BY d.\(column) LIMIT ?2",
@@ -146,7 +147,8 @@ public final class SQLiteOutboxStore: OutboxStore, @unchecked Sendable {
                         ClaimedDelivery(
                             id: id, destination: destination, recordKey: row[2].text, contentHash: hash,
                             payload: row[4].blob ?? [], attempt: Int(row[5].integer ?? 0) + 1, idempotencyKey: key,
-                            remoteId: row[7].text, heldContentHash: row[8].text))
+                            remoteId: row[7].text, heldContentHash: row[8].text,
+                            changedFields: ChangedFields.list(row[9].text)))
                 }
                 return claimed
             }

@@ -50,6 +50,7 @@ public struct PartnerSource: Sendable {
         pull.accepted = records.count
         pull.enqueued = summary.enqueued
         pull.unchanged = summary.unchanged
+        pull.echoed = summary.echoed
         pull.rejected = conversion.rejectedCount
         pull.rejections = Array(conversion.rejected.prefix(100))
         var report = PollReport(source: source.name)

@@ -38,6 +38,8 @@ public struct PollReport: Sendable, Codable, Equatable {
         public var accepted = 0
         public var enqueued = 0
         public var unchanged = 0
+        /// Records that were the gateway's own writes coming back (the loop guard left them out).
+        public var echoed = 0
         public var rejected = 0
         /// The first rejections, with their location, fields and rules.
         public var rejections: [RecordRejection] = []
@@ -59,4 +61,5 @@ public struct PollReport: Sendable, Codable, Equatable {
     public var enqueued: Int { files.map(\.enqueued).reduce(0, +) + (pull?.enqueued ?? 0) }
     public var unchanged: Int { files.map(\.unchanged).reduce(0, +) + (pull?.unchanged ?? 0) }
     public var rejected: Int { files.map(\.rejected).reduce(0, +) + (pull?.rejected ?? 0) }
+    public var echoed: Int { pull?.echoed ?? 0 }
 }

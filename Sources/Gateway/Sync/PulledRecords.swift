@@ -1,8 +1,8 @@
 import Adapters
 import PrimesModel
 
-/// Reads a source's records through the validator into records the store takes, each with the hash its
-/// subject is compared by.
+/// Reads a source's records through the validator into records the store takes, each with the hashes its
+/// subject is compared by: of its whole content, and of each field.
 enum PulledRecords {
     static func read(_ reader: any RecordReader, validator: Validator, report: inout ConversionReport) throws
         -> [NewRecord]
@@ -12,8 +12,11 @@ enum PulledRecords {
         var records: [NewRecord] = []
         try Conversion(validator: validator).run(reader: reader, writer: nil, report: &report) { item in
             encoder.encode(item.record)
+            let key = item.record.key
             records.append(
-                NewRecord(key: item.record.key, contentHash: content.hash(of: item.record), payload: encoder.bytes))
+                NewRecord(
+                    key: key, contentHash: content.hash(of: item.record), payload: encoder.bytes,
+                    fieldHashes: key == nil ? nil : FieldHashes.of(item.record)))
         }
         return records
     }

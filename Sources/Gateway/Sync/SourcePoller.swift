@@ -59,6 +59,7 @@ public struct SourcePoller: Sendable {
             metrics.increment("primes_source_polls_total", [("source", name), ("result", "ok")])
             for (outcome, count) in [
                 ("enqueued", report.enqueued), ("unchanged", report.unchanged), ("rejected", report.rejected),
+                ("echoed", report.echoed),
             ] where count > 0 {
                 metrics.increment(
                     "primes_source_records_total", [("source", name), ("outcome", outcome)], by: Double(count))

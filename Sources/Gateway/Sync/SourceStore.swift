@@ -20,6 +20,10 @@ public protocol SourceStore: AnyObject, Sendable {
 
     /// Every source's state, in name order.
     func sourceStatuses() throws -> [SourceStatus]
+
+    /// Lays the fields deliveries are about to write into a system over the memory of each subject kept by
+    /// the sources pulling from that system, in one transaction.
+    func recordWrites(_ writes: [HeldFields], now: Double) throws
 }
 
 /// A file a source has processed, as its cursor remembers it.
@@ -71,11 +75,15 @@ public struct PullSummary: Sendable, Equatable {
     public var enqueued: Int
     /// Records left out because their subject's content is the same as at the last pull.
     public var unchanged: Int
+    /// Records left out because they differed from the last pull only by what the gateway itself wrote
+    /// into the system since (the loop guard).
+    public var echoed: Int
 
-    public init(batch: String?, enqueued: Int, unchanged: Int) {
+    public init(batch: String?, enqueued: Int, unchanged: Int, echoed: Int = 0) {
         self.batch = batch
         self.enqueued = enqueued
         self.unchanged = unchanged
+        self.echoed = echoed
     }
 }
 
@@ -92,6 +100,8 @@ public struct SourceStatus: Sendable, Codable, Equatable {
     public var recordsEnqueued: Int
     public var recordsUnchanged: Int
     public var recordsRejected: Int
+    /// Records that were the gateway's own writes coming back, left out by the loop guard.
+    public var recordsEchoed: Int
     public var filesProcessed: Int
     public var filesRejected: Int
 
@@ -101,7 +111,25 @@ public struct SourceStatus: Sendable, Codable, Equatable {
         recordsEnqueued = 0
         recordsUnchanged = 0
         recordsRejected = 0
+        recordsEchoed = 0
         filesProcessed = 0
         filesRejected = 0
+    }
+}
+
+/// The fields a delivery writes into a system that sources of the gateway also pull from: the loop guard's
+/// provenance. A later pull from one of `sources` whose fields all match what the gateway wrote there is
+/// the gateway's own write coming back, and is not sent on.
+public struct HeldFields: Sendable, Equatable {
+    /// The sources pulling from the system the delivery went to.
+    public var sources: [String]
+    public var recordKey: String
+    /// A hash per top-level canonical field written (`FieldHashes`).
+    public var fieldHashes: [String: String]
+
+    public init(sources: [String], recordKey: String, fieldHashes: [String: String]) {
+        self.sources = sources
+        self.recordKey = recordKey
+        self.fieldHashes = fieldHashes
     }
 }

@@ -6,7 +6,7 @@ public enum SyncError: Error, Sendable, Equatable, CustomStringConvertible {
     case cannotMove(source: String, file: String, to: String)
     /// The kind is configured but no reader for it was given (the library without the command line's readers).
     case kindNotPollable(source: String, kind: String)
-    /// The store keeps no source cursors (only the SQLite store does so far).
+    /// The store keeps no source cursors.
     case storeWithoutCursors
 
     public var description: String {
@@ -18,7 +18,7 @@ public enum SyncError: Error, Sendable, Equatable, CustomStringConvertible {
         case .cannotMove(let source, let file, let folder): "source \(source): cannot move \(file) to \(folder)/"
         case .kindNotPollable(let source, let kind):
             "source \(source): no reader for \(kind) sources was given to this gateway"
-        case .storeWithoutCursors: "this store keeps no source cursors; sync needs the SQLite store (sqlite:PATH)"
+        case .storeWithoutCursors: "this store keeps no source cursors, so it cannot sync"
         }
     }
 }

@@ -1,20 +1,19 @@
 import Foundation
 import PrimesLogging
 
-/// Polls every pollable source of the configuration on its schedule, on one thread, for `serve`.
+/// Polls every pollable source of the configuration on its schedule, for `serve`.
 ///
-/// Each source is first polled after a random part of its jitter, then every interval plus a new random
-/// part of the jitter. Polls run one at a time: a slow source delays the others rather than competing with
-/// them for the store's single writer. A failed poll is logged and kept in the source's state; the next one
-/// comes on schedule.
+/// Each source has a thread of its own: it is first polled after a random part of its jitter, then every
+/// interval plus a new random part of the jitter, so a slow partner delays only its own next poll. (The
+/// stores serialise the commits.) A failed poll is logged and kept in the source's state; the next one comes
+/// on schedule.
 public final class SyncScheduler: @unchecked Sendable {
     private let poller: SourcePoller
     private let sources: [GatewayConfiguration.Source]
     private let logger: Logger
     private let condition = NSCondition()
     private var stopping = false
-    private var thread: Thread?
-    private var finished = false
+    private var running = 0
 
     public init(runtime: GatewayRuntime, readers: PullReaders = PullReaders()) {
         let poller = SourcePoller(runtime: runtime, readers: readers)
@@ -24,55 +23,51 @@ public final class SyncScheduler: @unchecked Sendable {
         logger = runtime.logger
     }
 
-    /// Starts the polling thread; does nothing when no source can be polled.
+    /// Starts a polling thread per source; does nothing when no source can be polled.
     public func start() {
         for source in poller.runtime.configuration.sources where !poller.canPoll(source) {
             logger.warning(
                 "source.not_polled",
                 ["source": .safe(source.name), "kind": .safe(source.kind.rawValue), "effect": .safe("no reader")])
         }
-        guard !sources.isEmpty else { return }
-        let thread = Thread { [self] in run() }
-        thread.name = "sync-scheduler"
-        self.thread = thread
-        thread.start()
+        condition.lock()
+        running = sources.count
+        condition.unlock()
+        for source in sources {
+            let thread = Thread { [self] in run(source) }
+            thread.name = "sync-\(source.name)"
+            thread.start()
+        }
     }
 
-    /// Stops after the poll in progress, if any, and waits for the thread to end.
+    /// Stops after the polls in progress, if any, and waits for the threads to end.
     public func stop() {
         condition.lock()
         stopping = true
         condition.broadcast()
-        while thread != nil && !finished { condition.wait() }
+        while running > 0 { condition.wait() }
         condition.unlock()
     }
 
-    private func run() {
-        let start = Date()
-        var due = sources.map { start.addingTimeInterval(Double.random(in: 0...$0.schedule.jitterSeconds)) }
-        while true {
-            condition.lock()
-            guard let next = due.enumerated().min(by: { $0.element < $1.element }) else {
-                condition.unlock()
-                break
-            }
-            while !stopping && Date() < next.element { _ = condition.wait(until: next.element) }
-            if stopping {
-                finished = true
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            condition.unlock()
-            let source = sources[next.offset]
+    private func run(_ source: GatewayConfiguration.Source) {
+        var due = Date().addingTimeInterval(Double.random(in: 0...source.schedule.jitterSeconds))
+        while waitUntil(due) {
             poll(source)
-            due[next.offset] = Date().addingTimeInterval(
+            due = Date().addingTimeInterval(
                 source.schedule.intervalSeconds + Double.random(in: 0...source.schedule.jitterSeconds))
         }
         condition.lock()
-        finished = true
+        running -= 1
         condition.broadcast()
         condition.unlock()
+    }
+
+    /// Waits until `date`; false when the scheduler is stopping instead.
+    private func waitUntil(_ date: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !stopping && Date() < date { _ = condition.wait(until: date) }
+        return !stopping
     }
 
     private func poll(_ source: GatewayConfiguration.Source) {

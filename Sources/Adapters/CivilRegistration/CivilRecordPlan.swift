@@ -1,0 +1,211 @@
+import CLibXML2
+
+/// A dialect's rules with every path compiled once for the kind of tree records are read into: libxml2's
+/// XPath on a copied libxml2 tree, or `XMLFragmentPath` on an `XMLFragment`.
+struct CivilRecordPlan<Path> {
+    final class Rule {
+        let rule: CivilFieldRule
+        let read: Path?
+        let each: Path?
+        let fields: [Rule]
+        let parts: (year: Path, month: Path?, day: Path?)?
+        /// The typed field the rule writes, when the typed drafts hold it.
+        let target: CivilFieldTarget?
+
+        init(_ rule: CivilFieldRule, compile: (XPathExpression) throws -> Path) rethrows {
+            self.rule = rule
+            target = CivilFieldTarget(rule.target)
+            read = try rule.read.map(compile)
+            each = try rule.each.map { try compile($0.read) }
+            fields = try rule.fields.map { try Rule($0, compile: compile) }
+            if case .parts(let parts) = rule.date {
+                self.parts = (
+                    try compile(parts.year.read), try parts.month.map { try compile($0.read) },
+                    try parts.day.map { try compile($0.read) }
+                )
+            } else {
+                self.parts = nil
+            }
+        }
+    }
+
+    final class Person {
+        let spec: CivilDialect.PersonSpec
+        let select: Path
+        let rules: [Rule]
+        let coded: (coding: Path, system: Path, code: Path, list: CodeListMapping)?
+
+        init(
+            spec: CivilDialect.PersonSpec, select: Path, rules: [Rule],
+            coded: (coding: Path, system: Path, code: Path, list: CodeListMapping)?
+        ) {
+            self.spec = spec
+            self.select = select
+            self.rules = rules
+            self.coded = coded
+        }
+    }
+
+    let recordRules: [Rule]
+    let persons: [Person]
+    let startsRecord: Path?
+
+    init(_ dialect: CivilDialect, compile: (XPathExpression) throws -> Path) rethrows {
+        recordRules = try dialect.rules(in: "record").map { try Rule($0, compile: compile) }
+        persons = try dialect.persons.map { spec in
+            var coded: (Path, Path, Path, CodeListMapping)?
+            if case .coded(let coding, _, let system, _, let code, _, let list) = spec.relationship {
+                coded = (try compile(coding), try compile(system), try compile(code), list)
+            }
+            return Person(
+                spec: spec, select: try compile(spec.select),
+                rules: try dialect.rules(in: spec.role).map { try Rule($0, compile: compile) }, coded: coded)
+        }
+        startsRecord = try dialect.envelope?.startsRecord.map(compile)
+    }
+}
+
+/// One record's nodes as `CivilRecordAssembler` reads them.
+protocol CivilRecordSource {
+    associatedtype Node: Hashable
+    associatedtype Path
+    associatedtype Marks: CivilNodeMarks where Marks.Node == Node
+
+    /// The synthetic element above the record's top-level elements.
+    var root: Node { get }
+    func nodes(_ path: Path, from node: Node) -> [Node]
+    func forEachNode(_ path: Path, from node: Node, _ body: (Node) -> Void)
+    func firstNode(_ path: Path, from node: Node) -> Node?
+    /// An empty set of this record's nodes.
+    func makeMarks() -> Marks
+    /// An attribute's value, or an element's text.
+    func text(_ node: Node) -> String
+    func localName(_ node: Node) -> String
+    func isElement(_ node: Node) -> Bool
+    func forEachChild(_ node: Node, _ body: (Node) -> Void)
+    func forEachAttribute(_ node: Node, _ body: (Node) -> Void)
+}
+
+/// A set of a record's nodes (those the rules read).
+protocol CivilNodeMarks {
+    associatedtype Node
+    mutating func mark(_ node: Node)
+    func isMarked(_ node: Node) -> Bool
+}
+
+/// Marks on libxml2 nodes, by address.
+struct PointerMarks: CivilNodeMarks {
+    var marked = Set<UnsafeMutableRawPointer>()
+
+    mutating func mark(_ node: UnsafeMutableRawPointer) { marked.insert(node) }
+
+    func isMarked(_ node: UnsafeMutableRawPointer) -> Bool { marked.contains(node) }
+}
+
+/// Marks on a fragment's nodes, one flag a node.
+struct FragmentNodeMarks: CivilNodeMarks {
+    var flags: [Bool]
+
+    mutating func mark(_ node: Int32) { flags[Int(node)] = true }
+
+    func isMarked(_ node: Int32) -> Bool { flags[Int(node)] }
+}
+
+/// A record copied into a libxml2 document, for dialects whose paths need libxml2's full XPath.
+struct LibXMLRecordSource: CivilRecordSource {
+    let document: XMLRecordDocument
+
+    func forEachNode(
+        _ path: XPathExpression, from node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void
+    ) {
+        for found in nodes(path, from: node) { body(found) }
+    }
+
+    func firstNode(_ path: XPathExpression, from node: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        nodes(path, from: node).first
+    }
+
+    func makeMarks() -> PointerMarks { PointerMarks() }
+
+    var root: UnsafeMutableRawPointer { UnsafeMutableRawPointer(document.root) }
+
+    private func node(_ pointer: UnsafeMutableRawPointer) -> xmlNodePtr {
+        pointer.assumingMemoryBound(to: xmlNode.self)
+    }
+
+    func nodes(_ path: XPathExpression, from node: UnsafeMutableRawPointer) -> [UnsafeMutableRawPointer] {
+        document.nodes(path, from: self.node(node)).map { UnsafeMutableRawPointer($0) }
+    }
+
+    func text(_ node: UnsafeMutableRawPointer) -> String { xmlNodeText(self.node(node)) }
+
+    func localName(_ node: UnsafeMutableRawPointer) -> String { xmlNodeLocalName(self.node(node)) }
+
+    func isElement(_ node: UnsafeMutableRawPointer) -> Bool { self.node(node).pointee.type == XML_ELEMENT_NODE }
+
+    func forEachChild(_ node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void) {
+        var child = self.node(node).pointee.children
+        while let current = child {
+            body(UnsafeMutableRawPointer(current))
+            child = current.pointee.next
+        }
+    }
+
+    func forEachAttribute(_ node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void) {
+        var attribute = self.node(node).pointee.type == XML_ELEMENT_NODE ? self.node(node).pointee.properties : nil
+        while let current = attribute {
+            body(UnsafeMutableRawPointer(current))
+            attribute = current.pointee.next
+        }
+    }
+}
+
+/// A record joined from fragments under a synthetic root (node 0), for dialects within `XMLFragmentPath`.
+struct FragmentRecordSource: CivilRecordSource {
+    let fragment: XMLFragment
+    /// The parse's names so far (a copy: the parse may add names while another thread reads this record).
+    let names: [XMLNameTable.Name]
+
+    var root: Int32 { 0 }
+
+    func nodes(_ path: XMLFragmentPath, from node: Int32) -> [Int32] {
+        path.select(from: node, in: fragment)
+    }
+
+    func forEachNode(_ path: XMLFragmentPath, from node: Int32, _ body: (Int32) -> Void) {
+        path.forEach(from: node, in: fragment, body)
+    }
+
+    func firstNode(_ path: XMLFragmentPath, from node: Int32) -> Int32? {
+        path.first(from: node, in: fragment)
+    }
+
+    func makeMarks() -> FragmentNodeMarks {
+        FragmentNodeMarks(flags: Array(repeating: false, count: fragment.nodes.count))
+    }
+
+    func text(_ node: Int32) -> String { fragment.text(node) }
+
+    func localName(_ node: Int32) -> String {
+        let name = Int(fragment.nodes[Int(node)].name)
+        return name >= 0 && name < names.count ? names[name].localName : ""
+    }
+
+    func isElement(_ node: Int32) -> Bool { fragment.nodes[Int(node)].kind == .element }
+
+    func forEachChild(_ node: Int32, _ body: (Int32) -> Void) {
+        var child = fragment.nodes[Int(node)].firstChild
+        while child >= 0 {
+            body(child)
+            child = fragment.nodes[Int(child)].nextSibling
+        }
+    }
+
+    func forEachAttribute(_ node: Int32, _ body: (Int32) -> Void) {
+        var attribute = fragment.nodes[Int(node)].firstAttribute
+        while attribute >= 0 {
+            body(attribute)
+            attribute = fragment.nodes[Int(attribute)].nextSibling
+        }
+    }
+}

@@ -1,0 +1,166 @@
+/// A compact, self-contained copy of one XML element's subtree (a Bundle entry, or a whole record document)
+/// as flat arrays: elements, attributes and text runs as nodes in document order, names as small integers
+/// from an `XMLNameTable`, and every text in one byte buffer.
+///
+/// `XMLFragmentParser` fills one per record element straight from libxml2's SAX2 callbacks, without building
+/// libxml2's own tree; `XMLFragmentPath` evaluates a dialect's paths on it. Several fragments are joined under
+/// one synthetic root with `append(_:)` to make one record.
+public struct XMLFragment: Sendable {
+    public enum Kind: UInt8, Sendable {
+        case element
+        case attribute
+        case text
+    }
+
+    /// One node. Indexes are positions in `nodes`; -1 means none.
+    public struct Node: Sendable {
+        public var kind: Kind
+        /// The element's or attribute's name in the name table; -1 for text.
+        public var name: Int32
+        public var parent: Int32
+        public var firstChild: Int32 = -1
+        public var lastChild: Int32 = -1
+        public var nextSibling: Int32 = -1
+        public var firstAttribute: Int32 = -1
+        /// An attribute's value or a text run's content, in `bytes`.
+        public var textStart: Int32 = 0
+        public var textLength: Int32 = 0
+        public var line: Int32
+    }
+
+    public private(set) var nodes: [Node] = []
+    public private(set) var bytes: [UInt8] = []
+
+    public init() {}
+
+    /// The line of the fragment's first element.
+    public var line: Int { nodes.isEmpty ? 0 : Int(nodes[0].line) }
+
+    /// Makes room for `nodes` nodes and `bytes` bytes of text.
+    public mutating func reserveCapacity(nodes count: Int, bytes byteCount: Int) {
+        nodes.reserveCapacity(count)
+        bytes.reserveCapacity(byteCount)
+    }
+
+    /// Empties the fragment, keeping its storage for the next one.
+    public mutating func removeAll() {
+        nodes.removeAll(keepingCapacity: true)
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    // MARK: - Building
+
+    /// Adds an element as the last child of `parent` (-1 for a root) and returns its index.
+    @discardableResult
+    public mutating func appendElement(name: Int32, parent: Int32, line: Int32) -> Int32 {
+        let index = Int32(nodes.count)
+        nodes.append(Node(kind: .element, name: name, parent: parent, line: line))
+        link(index, under: parent)
+        return index
+    }
+
+    /// Adds an attribute to `element`, after its earlier attributes.
+    public mutating func appendAttribute(name: Int32, element: Int32, value: UnsafeBufferPointer<UInt8>) {
+        let index = Int32(nodes.count)
+        var node = Node(kind: .attribute, name: name, parent: element, line: nodes[Int(element)].line)
+        node.textStart = Int32(bytes.count)
+        node.textLength = Int32(value.count)
+        bytes.append(contentsOf: value)
+        nodes.append(node)
+        if nodes[Int(element)].firstAttribute < 0 {
+            nodes[Int(element)].firstAttribute = index
+        } else {
+            var last = nodes[Int(element)].firstAttribute
+            while nodes[Int(last)].nextSibling >= 0 { last = nodes[Int(last)].nextSibling }
+            nodes[Int(last)].nextSibling = index
+        }
+    }
+
+    /// Adds text under `element`, joined to the text run before it when nothing came between, as libxml2
+    /// merges adjacent text; returns the run's length so far.
+    @discardableResult
+    public mutating func appendText(_ text: UnsafeBufferPointer<UInt8>, element: Int32, line: Int32) -> Int {
+        let last = nodes[Int(element)].lastChild
+        if last >= 0, last == Int32(nodes.count - 1), nodes[Int(last)].kind == .text {
+            bytes.append(contentsOf: text)
+            nodes[Int(last)].textLength += Int32(text.count)
+            return Int(nodes[Int(last)].textLength)
+        }
+        let index = Int32(nodes.count)
+        var node = Node(kind: .text, name: -1, parent: element, line: line)
+        node.textStart = Int32(bytes.count)
+        node.textLength = Int32(text.count)
+        bytes.append(contentsOf: text)
+        nodes.append(node)
+        link(index, under: element)
+        return text.count
+    }
+
+    /// Appends a copy of `other`'s nodes, its root becoming the last child of `parent`.
+    public mutating func append(_ other: XMLFragment, under parent: Int32) {
+        let offset = Int32(nodes.count)
+        let byteOffset = Int32(bytes.count)
+        bytes.append(contentsOf: other.bytes)
+        nodes.reserveCapacity(nodes.count + other.nodes.count)
+        for var node in other.nodes {
+            node.parent = node.parent < 0 ? parent : node.parent + offset
+            if node.firstChild >= 0 { node.firstChild += offset }
+            if node.lastChild >= 0 { node.lastChild += offset }
+            if node.nextSibling >= 0 { node.nextSibling += offset }
+            if node.firstAttribute >= 0 { node.firstAttribute += offset }
+            node.textStart += byteOffset
+            nodes.append(node)
+        }
+        if !other.nodes.isEmpty { link(offset, under: parent) }
+    }
+
+    private mutating func link(_ index: Int32, under parent: Int32) {
+        guard parent >= 0 else { return }
+        let last = nodes[Int(parent)].lastChild
+        if last < 0 {
+            nodes[Int(parent)].firstChild = index
+        } else {
+            nodes[Int(last)].nextSibling = index
+        }
+        nodes[Int(parent)].lastChild = index
+    }
+
+    // MARK: - Reading
+
+    /// An attribute's value, a text run's content, or an element's text: its descendant text runs joined in
+    /// document order, as libxml2's `xmlNodeGetContent` gives it.
+    public func text(_ index: Int32) -> String {
+        let node = nodes[Int(index)]
+        if node.kind != .element { return string(node) }
+        let first = node.firstChild
+        if first < 0 { return "" }
+        if nodes[Int(first)].nextSibling < 0, nodes[Int(first)].kind == .text {
+            return string(nodes[Int(first)])
+        }
+        var text: [UInt8] = []
+        appendDescendantText(of: index, to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    private func string(_ node: Node) -> String {
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return "" }
+            return String(
+                decoding: UnsafeBufferPointer(start: base + Int(node.textStart), count: Int(node.textLength)),
+                as: UTF8.self)
+        }
+    }
+
+    private func appendDescendantText(of index: Int32, to text: inout [UInt8]) {
+        var child = nodes[Int(index)].firstChild
+        while child >= 0 {
+            let node = nodes[Int(child)]
+            if node.kind == .text {
+                text.append(contentsOf: bytes[Int(node.textStart)..<Int(node.textStart + node.textLength)])
+            } else if node.kind == .element {
+                appendDescendantText(of: child, to: &text)
+            }
+            child = node.nextSibling
+        }
+    }
+}
