@@ -1,31 +1,35 @@
 /// Gathers the field issues of one record; the rules that several record kinds share live here.
+///
+/// Validation runs on every record of a million-row conversion, so a check builds its field path (such as
+/// `contacts[0].value`) only when it finds a problem, and looks at bytes rather than Characters where the
+/// rule is about ASCII.
 struct IssueCollector {
-    let codeLists: CanonicalCodeLists
+    let lists: ValidationCodeLists
     private(set) var found: [FieldIssue] = []
 
-    init(codeLists: CanonicalCodeLists) {
-        self.codeLists = codeLists
+    init(lists: ValidationCodeLists) {
+        self.lists = lists
     }
 
     mutating func add(_ field: String, _ rule: String, severity: FieldIssue.Severity = .error) {
         found.append(FieldIssue(field: field, rule: rule, severity: severity))
     }
 
-    mutating func checkCode(_ code: String?, list name: String, field: String) {
+    mutating func checkCode(_ code: String?, in list: CodeList?, named name: String, field: @autoclosure () -> String) {
         guard let code else { return }
-        guard let list = codeLists[name] else {
-            add(field, "code list \(name) is not loaded")
+        guard let list else {
+            add(field(), "code list \(name) is not loaded")
             return
         }
-        if !list.contains(code) { add(field, "\"\(code)\" is not in code list \(name) (version \(list.version))") }
+        if !list.contains(code) { add(field(), "\"\(code)\" is not in code list \(name) (version \(list.version))") }
     }
 
-    mutating func checkNotBlank(_ text: String, field: String) {
-        if text.isBlank { add(field, "must not be empty") }
+    mutating func checkNotBlank(_ text: String, field: @autoclosure () -> String) {
+        if text.isBlank { add(field(), "must not be empty") }
     }
 
-    mutating func checkBlankIfPresent(_ text: String?, field: String) {
-        if let text { checkNotBlank(text, field: field) }
+    mutating func checkBlankIfPresent(_ text: String?, field: @autoclosure () -> String) {
+        if let text, text.isBlank { add(field(), "must not be empty") }
     }
 
     /// proGres individual and group ids look like `{office}-[{yy}-]{sequence}`: `803-100016547`, `NUR-15-05387`.
@@ -43,70 +47,82 @@ struct IssueCollector {
     }
 
     mutating func checkIdentifiers(_ identifiers: [Identifier]) {
-        var seen = Set<String>()
         for (index, identifier) in identifiers.enumerated() {
             checkNotBlank(identifier.scheme, field: "identifiers[\(index)].scheme")
             checkNotBlank(identifier.value, field: "identifiers[\(index)].value")
             if identifier.scheme.containsWhitespace {
                 add("identifiers[\(index)].scheme", "a scheme is a dotted name or a URI, without spaces")
             }
-            if !seen.insert(identifier.scheme + "\u{0}" + identifier.value).inserted {
+            if identifiers[..<index].contains(where: { $0.scheme == identifier.scheme && $0.value == identifier.value })
+            {
                 add("identifiers[\(index)]", "the same identifier is listed twice")
             }
         }
     }
 
-    mutating func checkName(_ name: PersonName, field: String) {
-        let parts = [name.given, name.middle, name.family, name.commonlyUsed, name.birthName].compactMap { $0 }
-        if parts.isEmpty && name.aliases.isEmpty { add(field, "a name needs at least one part") }
-        checkBlankIfPresent(name.given, field: field + ".given")
-        checkBlankIfPresent(name.family, field: field + ".family")
+    mutating func checkName(_ name: PersonName, field: @autoclosure () -> String) {
+        let hasPart =
+            name.given != nil || name.middle != nil || name.family != nil || name.commonlyUsed != nil
+            || name.birthName != nil
+        if !hasPart && name.aliases.isEmpty { add(field(), "a name needs at least one part") }
+        checkBlankIfPresent(name.given, field: field() + ".given")
+        checkBlankIfPresent(name.family, field: field() + ".family")
         if let script = name.script, !(script.count == 4 && script.allSatisfy(\.isLetter)) {
-            add(field + ".script", "not an ISO 15924 script code")
+            add(field() + ".script", "not an ISO 15924 script code")
         }
     }
 
-    mutating func checkPlace(_ place: Place?, field: String) {
+    mutating func checkPlace(_ place: Place?, field: @autoclosure () -> String) {
         guard let place else { return }
-        checkCode(place.country, list: ISOCodeTables.countryListName, field: field + ".country")
-        if place.text == nil && place.country == nil && place.adminCode == nil { add(field, "a place needs a part") }
+        checkCode(place.country, in: lists.countries, named: ISOCodeTables.countryListName, field: field() + ".country")
+        if place.text == nil && place.country == nil && place.adminCode == nil { add(field(), "a place needs a part") }
     }
 
     mutating func checkContacts(_ contacts: [Contact]) {
         for (index, contact) in contacts.enumerated() {
-            let field = "contacts[\(index)]"
-            checkCode(contact.kind, list: "contact-kind", field: field + ".kind")
+            checkCode(contact.kind, in: lists.contactKind, named: "contact-kind", field: "contacts[\(index)].kind")
             switch contact.kind {
             case "phone":
-                let digits = contact.value.filter(\.isASCIINumber)
-                let allowed = contact.value.allSatisfy { $0.isASCIINumber || " +-().".contains($0) }
-                if !allowed || !(3...15).contains(digits.count) {
-                    add(field + ".value", "a phone number has 3 to 15 digits and only + - ( ) . or spaces")
-                } else if !contact.value.hasPrefix("+") {
-                    add(field + ".value", "not in E.164 form (+country code)", severity: .warning)
+                // every allowed character is ASCII, so bytes tell as much as Characters would
+                var digits = 0
+                var allowed = true
+                for byte in contact.value.utf8 {
+                    switch byte {
+                    case 0x30...0x39: digits += 1
+                    case UInt8(ascii: " "), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "("),
+                        UInt8(ascii: ")"), UInt8(ascii: "."):
+                        break
+                    default: allowed = false
+                    }
+                }
+                if !allowed || !(3...15).contains(digits) {
+                    add("contacts[\(index)].value", "a phone number has 3 to 15 digits and only + - ( ) . or spaces")
+                } else if contact.value.utf8.first != UInt8(ascii: "+") {
+                    add("contacts[\(index)].value", "not in E.164 form (+country code)", severity: .warning)
                 }
             case "email":
                 let parts = contact.value.split(separator: "@", omittingEmptySubsequences: false)
                 if parts.count != 2 || parts[0].isEmpty || !parts[1].contains(".") {
-                    add(field + ".value", "not an e-mail address")
+                    add("contacts[\(index)].value", "not an e-mail address")
                 }
             default: break
             }
         }
     }
 
-    mutating func checkLocation(_ location: Location?, field: String) {
+    mutating func checkLocation(_ location: Location?, field: @autoclosure () -> String) {
         guard let location else { return }
-        var levels = Set<Int>()
         for (index, level) in location.levels.enumerated() {
-            if !(1...6).contains(level.level) { add("\(field).levels[\(index)].level", "must be between 1 and 6") }
-            if !levels.insert(level.level).inserted { add("\(field).levels[\(index)].level", "level given twice") }
-            if level.code == nil && level.name == nil { add("\(field).levels[\(index)]", "needs a code or a name") }
+            if !(1...6).contains(level.level) { add("\(field()).levels[\(index)].level", "must be between 1 and 6") }
+            if location.levels[..<index].contains(where: { $0.level == level.level }) {
+                add("\(field()).levels[\(index)].level", "level given twice")
+            }
+            if level.code == nil && level.name == nil { add("\(field()).levels[\(index)]", "needs a code or a name") }
         }
     }
 
-    /// Extension namespaces are dotted lower-case names such as `unhcr.progres` or `unicef.primero`.
     mutating func checkExtensions(_ extensions: [String: [String: JSONValue]]) {
+        guard !extensions.isEmpty else { return }
         for namespace in extensions.keys.sorted() {
             let segments = namespace.split(separator: ".", omittingEmptySubsequences: false)
             let wellFormed =

@@ -65,6 +65,12 @@ public final class CSVReader {
         return try body(UnsafeBufferPointer(start: row.storage + start, count: row.ends[index] - start))
     }
 
+    /// Calls `body` with the current row's fields end to end, unquoted, and the offset where each field ends;
+    /// the bytes are valid only inside `body`.
+    public func withRow<Result>(_ body: (UnsafeBufferPointer<UInt8>, [Int]) throws -> Result) rethrows -> Result {
+        try body(UnsafeBufferPointer(start: row.storage, count: row.count), row.ends)
+    }
+
     /// Field `index` as text, or nil when its bytes are not valid UTF-8.
     public func text(_ index: Int) -> String? {
         withField(index) { bytes in
@@ -133,6 +139,35 @@ public final class CSVReader {
                 position = self.position
                 end = self.end
                 guard more else { break }
+            }
+            // Ordinary bytes run until a byte the state machine must look at: copy such a run whole. A run
+            // holds no line feed, so only the line's length moves.
+            if !pendingCR && state != .quoteInQuoted && state != .afterQuoteJunk {
+                var runEnd = position
+                if state == .quoted {
+                    while runEnd < end && bytes[runEnd] != 0x22 && bytes[runEnd] != 0x0A { runEnd += 1 }
+                } else {
+                    while runEnd < end {
+                        let byte = bytes[runEnd]
+                        if byte == delimiter || byte == 0x0A || byte == 0x0D || byte == 0x22 { break }
+                        runEnd += 1
+                    }
+                }
+                if runEnd > position {
+                    let run = runEnd - position
+                    row.append(UnsafeBufferPointer(rebasing: bytes[position..<runEnd]))
+                    position = runEnd
+                    sawAnything = true
+                    lineLength += run
+                    if lineLength > maximumLineLength {
+                        throw InputError.malformed(
+                            RecordLocation(source: source.name, line: line),
+                            reason: "line longer than \(maximumLineLength) bytes"
+                        )
+                    }
+                    if state == .fieldStart { state = .unquoted }
+                    continue
+                }
             }
             let byte = bytes[position]
             position += 1
@@ -274,6 +309,12 @@ private struct RowBytes {
         if count == capacity { grow() }
         storage[count] = byte
         count += 1
+    }
+
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        while count + bytes.count > capacity { grow() }
+        if let base = bytes.baseAddress { (storage + count).update(from: base, count: bytes.count) }
+        count += bytes.count
     }
 
     mutating func endField() {

@@ -13,6 +13,8 @@ public struct Conversion {
     /// Converts every record of `reader` into `writer` (or only validates when `writer` is nil).
     ///
     /// A rejected record is reported and skipped; an unreadable input or unwritable output throws and stops.
+    /// A `ReadAheadRecordReader` reads on a second thread while this one validates and writes; the order of
+    /// records, of problems and of callbacks is the same as on one thread.
     /// - Parameters:
     ///   - onRecord: called for each accepted record before it is written, as the server stores it.
     ///   - onProgress: called every `progressInterval` records with the number read so far.
@@ -26,33 +28,125 @@ public struct Conversion {
         onRecord: ((SourceRecord) throws -> Void)? = nil,
         onProgress: ((Int) -> Void)? = nil
     ) throws -> ConversionReport {
-        while let item = try reader.next() {
+        if onRecord == nil, let linesReader = reader as? any CanonicalLinesReader,
+            writer == nil || writer is CanonicalWriter
+        {
+            try runLines(
+                linesReader, writer: writer as? CanonicalWriter, report: &report, progressInterval: progressInterval,
+                onProgress: onProgress)
+            return report
+        }
+
+        if let split = reader as? any SplitRecordReader {
+            try runSplit(
+                split, writer: writer, report: &report, progressInterval: progressInterval, onRecord: onRecord,
+                onProgress: onProgress)
+            return report
+        }
+
+        let readAhead = (reader as? any ReadAheadRecordReader).map { reader in
+            ReadAheadQueue<ReadItem>(blockSize: 512) { try reader.next() }
+        }
+        defer { readAhead?.stop() }
+        func nextItem() throws -> ReadItem? {
+            if let readAhead { return try readAhead.next() }
+            return try reader.next()
+        }
+
+        while let item = try nextItem() {
             report.recordsIn += 1
             if let onProgress, report.recordsIn % progressInterval == 0 { onProgress(report.recordsIn) }
-            switch item {
-            case .rejected(let rejection):
-                report.reject(rejection)
-            case .record(let source):
-                let issues = validator.validate(source.record)
-                let errors = issues.filter { $0.severity == .error }
-                report.warn(source.location, source.warnings + issues.filter { $0.severity == .warning })
-                guard errors.isEmpty else {
-                    report.reject(RecordRejection(location: source.location, issues: errors))
-                    continue
-                }
-                report.kept(source.keptInExtensions)
-                do {
-                    try onRecord?(source)
-                    if let writer {
-                        report.notHeld(try writer.write(source.record, from: source.location).notHeld)
-                    }
-                    report.recordsOut += 1
-                } catch let rejection as RecordRejection {
-                    report.reject(rejection)
+            try handle(item, writer: writer, report: &report, onRecord: onRecord)
+        }
+        try writer?.finish()
+        return report
+    }
+
+    /// The run of a reader whose work splits in two: its blocks are read on a second thread and finished here.
+    private func runSplit<Reader: SplitRecordReader>(
+        _ reader: Reader,
+        writer: (any RecordWriter)?,
+        report: inout ConversionReport,
+        progressInterval: Int,
+        onRecord: ((SourceRecord) throws -> Void)?,
+        onProgress: ((Int) -> Void)?
+    ) throws {
+        let readAhead = ReadAheadQueue<Reader.Block>(blockSize: 1, depth: 4) { try reader.nextBlock() }
+        defer { readAhead.stop() }
+        while let block = try readAhead.next() {
+            for item in reader.items(from: block) {
+                report.recordsIn += 1
+                if let onProgress, report.recordsIn % progressInterval == 0 { onProgress(report.recordsIn) }
+                try handle(item, writer: writer, report: &report, onRecord: onRecord)
+            }
+        }
+        try writer?.finish()
+    }
+
+    /// The run of a reader that writes canonical lines itself: its lines go to the writer as they are, and
+    /// its other items take the general path. The reader reads its blocks on a second thread.
+    private func runLines<Reader: CanonicalLinesReader>(
+        _ reader: Reader,
+        writer: CanonicalWriter?,
+        report: inout ConversionReport,
+        progressInterval: Int,
+        onProgress: ((Int) -> Void)?
+    ) throws {
+        let codeLists = validator.codeLists
+        let encoding = writer != nil
+        let readAhead = ReadAheadQueue<Reader.Block>(blockSize: 1, depth: 4) { try reader.nextBlock() }
+        defer { readAhead.stop() }
+        var nextProgress = progressInterval
+        func count(_ records: Int) {
+            report.recordsIn += records
+            while report.recordsIn >= nextProgress {
+                onProgress?(nextProgress)
+                nextProgress += progressInterval
+            }
+        }
+
+        while let block = try readAhead.next() {
+            for part in reader.lines(from: block, validatingWith: codeLists, encoding: encoding) {
+                count(part.recordCount)
+                report.recordsOut += part.recordCount
+                try writer?.write(lines: part.lines)
+                for item in part.items {
+                    count(1)
+                    try handle(item, writer: writer, report: &report, onRecord: nil)
                 }
             }
         }
         try writer?.finish()
-        return report
+    }
+
+    /// Validates one item and writes it when it is a valid record, reporting what happened.
+    private func handle(
+        _ item: consuming ReadItem,
+        writer: (any RecordWriter)?,
+        report: inout ConversionReport,
+        onRecord: ((SourceRecord) throws -> Void)?
+    ) throws {
+        switch consume item {
+        case .rejected(let rejection):
+            report.reject(rejection)
+        case .record(let source):
+            let issues = validator.validate(source.record)
+            let errors = issues.filter { $0.severity == .error }
+            report.warn(source.location, source.warnings + issues.filter { $0.severity == .warning })
+            guard errors.isEmpty else {
+                report.reject(RecordRejection(location: source.location, issues: errors))
+                return
+            }
+            report.kept(source.keptInExtensions)
+            do {
+                try onRecord?(source)
+                if let writer {
+                    report.notHeld(try writer.write(source.record, from: source.location).notHeld)
+                }
+                report.recordsOut += 1
+            } catch let rejection as RecordRejection {
+                report.reject(rejection)
+            }
+        }
     }
 }

@@ -17,9 +17,21 @@ struct HouseholdLedger {
         return nil
     }
 
+    /// The same for an id still in bytes (its UTF-8), as the CSV reader's direct path has it.
+    mutating func enter(utf8 householdId: UnsafeBufferPointer<UInt8>, line: Int) -> Int? {
+        let key = Self.hash(householdId)
+        if let earlier = firstLines[key] { return earlier }
+        firstLines[key] = line
+        return nil
+    }
+
     static func hash(_ text: String) -> UInt64 {
+        hash(text.utf8)
+    }
+
+    static func hash(_ utf8: some Sequence<UInt8>) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
+        for byte in utf8 {
             hash ^= UInt64(byte)
             hash = hash &* 0x0000_0100_0000_01b3
         }

@@ -9,7 +9,7 @@ import PrimesModel
 final class ScopeHouseholdReader {
     private let decoder: ScopeRowDecoder
     private let nextRow: () throws -> ScopeRow?
-    private var ledger = HouseholdLedger()
+    private var assembler: ScopeHouseholdAssembler
     private var lookahead: ScopeRow?
     /// The items of the household being handed out, last one first so that each is moved out, not copied.
     private var pending: [ReadItem] = []
@@ -17,6 +17,7 @@ final class ScopeHouseholdReader {
     init(decoder: ScopeRowDecoder, nextRow: @escaping () throws -> ScopeRow?) {
         self.decoder = decoder
         self.nextRow = nextRow
+        assembler = ScopeHouseholdAssembler(decoder: decoder)
     }
 
     func next() throws -> ReadItem? {
@@ -51,12 +52,24 @@ final class ScopeHouseholdReader {
             }
             rows.append(row)
         }
-        if !rows.isEmpty { assemble(rows) }
+        if !rows.isEmpty { assembler.assemble(rows, into: &pending) }
         pending.append(contentsOf: unreadable)
         return !pending.isEmpty
     }
+}
 
-    private func assemble(_ rows: [ScopeRow]) {
+/// Makes one household's records from its rows, with the checks across rows; the CSV reader's direct path
+/// shares its ledger, so that a household is caught appearing twice whichever way each of its runs went.
+struct ScopeHouseholdAssembler {
+    let decoder: ScopeRowDecoder
+    var ledger = HouseholdLedger()
+
+    init(decoder: ScopeRowDecoder) {
+        self.decoder = decoder
+    }
+
+    /// Appends the items of the household made of `rows` (readable rows, all with the same household id).
+    mutating func assemble(_ rows: [ScopeRow], into pending: inout [ReadItem]) {
         let first = rows[0]
         let householdColumn = decoder.mapping.columnName(.householdId)
         guard let householdId = first[.householdId] else {
