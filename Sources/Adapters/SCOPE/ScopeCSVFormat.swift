@@ -10,10 +10,10 @@ public enum ScopeCSVFormat {
             defaultMapping: "scope/scope-exchange-v1.yaml",
             makeReader: { source, context in
                 try ScopeCSVReader(
-                    source: source, mapping: ScopeMapping.load(for: format, in: context), context: context)
+                    source: source, mapping: ScopeMapping.load(for: Self.format, in: context), context: context)
             },
             makeWriter: { sink, context in
-                try ScopeCSVWriter(sink: sink, mapping: ScopeMapping.load(for: format, in: context))
+                try ScopeCSVWriter(sink: sink, mapping: ScopeMapping.load(for: Self.format, in: context))
             }
         )
     }

@@ -20,10 +20,10 @@ public enum ScopeXMLFormat {
             defaultMapping: "scope/scope-exchange-v1.yaml",
             makeReader: { source, context in
                 try ScopeXMLReader(
-                    source: source, mapping: ScopeMapping.load(for: format, in: context), context: context)
+                    source: source, mapping: ScopeMapping.load(for: Self.format, in: context), context: context)
             },
             makeWriter: { sink, context in
-                try ScopeXMLWriter(sink: sink, mapping: ScopeMapping.load(for: format, in: context))
+                try ScopeXMLWriter(sink: sink, mapping: ScopeMapping.load(for: Self.format, in: context))
             }
         )
     }
