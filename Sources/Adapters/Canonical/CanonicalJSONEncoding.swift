@@ -536,8 +536,8 @@ public struct CanonicalJSONOutput {
     }
 
     private mutating func escapedContents(_ utf8: UnsafeBufferPointer<UInt8>) {
-        // Most text needs no escaping: copy it whole when no byte is a quote, a backslash or a control.
-        for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
+        // Most text needs no escaping: copy it whole.
+        guard JSONEscaping.isPlain(utf8) else {
             for byte in utf8 { escaped(byte) }
             return
         }
@@ -545,19 +545,10 @@ public struct CanonicalJSONOutput {
     }
 
     private mutating func escaped(_ byte: UInt8) {
-        switch byte {
-        case UInt8(ascii: "\""): literal("\\\"")
-        case UInt8(ascii: "\\"): literal("\\\\")
-        case 0x0A: literal("\\n")
-        case 0x0D: literal("\\r")
-        case 0x09: literal("\\t")
-        case 0x08: literal("\\b")
-        case 0x0C: literal("\\f")
-        case 0..<0x20:
-            literal("\\u00")
-            self.byte(Self.hexDigit(byte >> 4))
-            self.byte(Self.hexDigit(byte & 0xF))
-        default: self.byte(byte)
+        if let sequence = JSONEscaping.escape(byte) {
+            bytes.append(contentsOf: sequence)
+        } else {
+            self.byte(byte)
         }
     }
 
@@ -598,10 +589,6 @@ public struct CanonicalJSONOutput {
         } else {
             bytes.append(contentsOf: "\(number)".utf8)
         }
-    }
-
-    private static func hexDigit(_ value: UInt8) -> UInt8 {
-        value < 10 ? 0x30 + value : 0x61 + value - 10
     }
 }
 

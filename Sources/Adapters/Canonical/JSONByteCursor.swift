@@ -62,12 +62,7 @@ struct JSONByteCursor {
     /// `utf8` as a JSON string, at most six bytes written for each byte read.
     mutating func string(_ utf8: UnsafeBufferPointer<UInt8>) {
         byte(0x22)
-        var plain = true
-        for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            plain = false
-            break
-        }
-        if plain {
+        if JSONEscaping.isPlain(utf8) {
             raw(utf8)
         } else {
             for byte in utf8 { escaped(byte) }
@@ -81,23 +76,10 @@ struct JSONByteCursor {
     }
 
     private mutating func escaped(_ byte: UInt8) {
-        switch byte {
-        case UInt8(ascii: "\""): literal("\\\"")
-        case UInt8(ascii: "\\"): literal("\\\\")
-        case 0x0A: literal("\\n")
-        case 0x0D: literal("\\r")
-        case 0x09: literal("\\t")
-        case 0x08: literal("\\b")
-        case 0x0C: literal("\\f")
-        case 0..<0x20:
-            literal("\\u00")
-            self.byte(Self.hexDigit(byte >> 4))
-            self.byte(Self.hexDigit(byte & 0xF))
-        default: self.byte(byte)
+        if let sequence = JSONEscaping.escape(byte) {
+            sequence.withUnsafeBufferPointer { raw($0) }
+        } else {
+            self.byte(byte)
         }
-    }
-
-    private static func hexDigit(_ value: UInt8) -> UInt8 {
-        value < 10 ? 0x30 + value : 0x61 + value - 10
     }
 }
