@@ -198,49 +198,15 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
 
     public func batch(_ id: String) throws -> BatchStatus? {
         try locked {
-            guard
-                let head = try connection.query(
-                    "SELECT client, source_format, received_at, accepted, rejected FROM batches WHERE id = ?1",
-                    [.text(id)]
-                ).first
-            else { return nil }
-            let rows = try connection.query(
-                "SELECT r.position, d.destination, d.state, d.attempts, d.last_error, d.unchanged "
-                    + "FROM records r JOIN deliveries d ON d.record_id = r.id WHERE r.batch_id = ?1 "
-                    + "ORDER BY r.position, d.destination",
-                [.text(id)])
-            var records: [BatchStatus.Record] = []
-            for row in rows {
-                let position = Int(row[0].integer ?? 0)
-                let delivery = BatchStatus.Delivery(
-                    destination: row[1].text ?? "", state: DeliveryState(rawValue: row[2].text ?? "") ?? .queued,
-                    attempts: Int(row[3].integer ?? 0), lastError: row[4].text, unchanged: row[5].integer == 1)
-                if records.last?.position == position {
-                    records[records.count - 1].deliveries.append(delivery)
-                } else {
-                    records.append(BatchStatus.Record(position: position, deliveries: [delivery]))
-                }
-            }
-            return BatchStatus(
-                batch: id, client: head[0].text ?? "", format: head[1].text ?? "", receivedAt: head[2].real ?? 0,
-                accepted: Int(head[3].integer ?? 0), rejected: Int(head[4].integer ?? 0), records: records)
+            guard let head = try connection.query(OutboxSQL.batchHead, [.text(id)]).first else { return nil }
+            let rows = try connection.query(OutboxSQL.batchDeliveries, [.text(id)])
+            return OutboxSQL.batchStatus(id, head: head, deliveries: rows)
         }
     }
 
     public func deadLetters(limit: Int) throws -> [DeadLetter] {
         try locked {
-            try connection.query(
-                "SELECT l.id, l.delivery_id, r.batch_id, l.destination, l.reason, l.details, l.created_at "
-                    + "FROM dead_letters l JOIN deliveries d ON d.id = l.delivery_id "
-                    + "JOIN records r ON r.id = d.record_id WHERE l.replayed_at IS NULL ORDER BY l.id LIMIT ?1",
-                [.integer(Int64(limit))]
-            ).map { row in
-                let details = (row[5].text).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }
-                return DeadLetter(
-                    id: row[0].integer ?? 0, delivery: row[1].integer ?? 0, batch: row[2].text ?? "",
-                    destination: row[3].text ?? "", reason: row[4].text ?? "", details: details ?? [],
-                    createdAt: row[6].real ?? 0)
-            }
+            try connection.query(OutboxSQL.deadLetters, [.integer(Int64(limit))]).map(OutboxSQL.deadLetter)
         }
     }
 
@@ -266,15 +232,7 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
     public func counts() throws -> [DeliveryCount] {
         readerLock.lock()
         defer { readerLock.unlock() }
-        return try reader.query(
-            "SELECT destination, state, COUNT(*) FROM deliveries GROUP BY destination, state "
-                + "ORDER BY destination, state"
-        ).compactMap { row in
-            guard let destination = row[0].text, let state = row[1].text.flatMap(DeliveryState.init) else {
-                return nil
-            }
-            return DeliveryCount(destination: destination, state: state, count: Int(row[2].integer ?? 0))
-        }
+        return try reader.query(OutboxSQL.counts).compactMap(OutboxSQL.deliveryCount)
     }
 }
 

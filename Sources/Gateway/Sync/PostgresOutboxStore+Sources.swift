@@ -7,7 +7,7 @@ import Foundation
 extension PostgresOutboxStore: SourceStore {
     public func processedFile(source: String, checksum: String) throws -> ProcessedFile? {
         try withTransaction { connection in
-            try connection.query(SourceSQL.postgres(SourceSQL.processedFile), [.text(source), .text(checksum)])
+            try connection.query(OutboxSQL.postgres(SourceSQL.processedFile), [.text(source), .text(checksum)])
                 .first.flatMap { SourceSQL.processedFile($0, checksum: checksum) }
         }
     }
@@ -45,10 +45,10 @@ extension PostgresOutboxStore: SourceStore {
                     ])
             }
             if let parameters = SourceSQL.fileParameters(pull, batch: batchId, now: now) {
-                try connection.query(SourceSQL.postgres(SourceSQL.insertFile), parameters)
+                try connection.query(OutboxSQL.postgres(SourceSQL.insertFile), parameters)
             }
             try connection.query(
-                SourceSQL.postgres(SourceSQL.addCounters), SourceSQL.counterParameters(pull, sorting))
+                OutboxSQL.postgres(SourceSQL.addCounters), SourceSQL.counterParameters(pull, sorting))
             return sorting.summary(batch: batchId)
         }
     }
@@ -57,14 +57,14 @@ extension PostgresOutboxStore: SourceStore {
         try withTransaction { connection in
             try Self.lockSourceRow(source, on: connection)
             try connection.query(
-                SourceSQL.postgres(SourceSQL.recordPoll),
+                OutboxSQL.postgres(SourceSQL.recordPoll),
                 [.real(now), error.map(SQLValue.text) ?? .null, .text(source)])
         }
     }
 
     public func sourceStatuses() throws -> [SourceStatus] {
         try withTransaction { connection in
-            try connection.query(SourceSQL.postgres(SourceSQL.statuses)).map(SourceSQL.status)
+            try connection.query(OutboxSQL.postgres(SourceSQL.statuses)).map(SourceSQL.status)
         }
     }
 
@@ -86,7 +86,7 @@ extension PostgresOutboxStore: SourceStore {
                 .fieldHashes ?? [:]
             hashes.merge(held.fieldHashes) { _, written in written }
             try connection.query(
-                SourceSQL.postgres(SourceSQL.recordWritten),
+                OutboxSQL.postgres(SourceSQL.recordWritten),
                 [.text(source), .text(held.recordKey), .text(FieldHashes.text(hashes)), .real(now)])
         }
     }
@@ -105,7 +105,7 @@ extension PostgresOutboxStore: SourceStore {
 
     /// Creates the source's counters row when it has none and locks it until the transaction ends.
     private static func lockSourceRow(_ source: String, on connection: PostgresConnection) throws {
-        try connection.query(SourceSQL.postgres(SourceSQL.ensureSourceRow), [.text(source)])
+        try connection.query(OutboxSQL.postgres(SourceSQL.ensureSourceRow), [.text(source)])
         _ = try connection.query("SELECT source FROM source_state WHERE source = $1 FOR UPDATE", [.text(source)])
     }
 }

@@ -1,11 +1,6 @@
 /// The statements of the sources' cursors that both stores run alike, written once with SQLite's numbered
-/// parameters (`?1`); PostgreSQL takes the same text with `$1` (`postgres(_:)`).
+/// parameters (`?1`); PostgreSQL takes the same text with `$1` (`OutboxSQL.postgres(_:)`).
 enum SourceSQL {
-    /// `sql` with PostgreSQL's parameter marks. The statements here hold no other question mark.
-    static func postgres(_ sql: String) -> String {
-        sql.replacingOccurrences(of: "?", with: "$")
-    }
-
     static let ensureSourceRow =
         "INSERT INTO source_state (source, records_pulled, records_enqueued, records_unchanged, "
         + "records_rejected, files_processed, files_rejected) VALUES (?1, 0, 0, 0, 0, 0, 0) "
