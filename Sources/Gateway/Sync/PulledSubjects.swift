@@ -25,15 +25,10 @@ struct PulledSubjects {
         }
         let decision = PullDecision.decide(
             contentHash: record.contentHash, fieldHashes: record.fieldHashes, held: held)
-        if decision == .unchanged {
-            unchanged += 1
-            return
-        }
-        updates[key] = HeldSubject(
-            contentHash: record.contentHash, fieldHashes: record.fieldHashes ?? held?.fieldHashes, writtenAt: nil)
         switch decision {
         case .unchanged:
-            break
+            unchanged += 1
+            return
         case .echo:
             echoed += 1
         case .enqueue(let fields):
@@ -41,6 +36,8 @@ struct PulledSubjects {
             update.changedFields = fields
             changed.append(update)
         }
+        updates[key] = HeldSubject(
+            contentHash: record.contentHash, fieldHashes: record.fieldHashes ?? held?.fieldHashes, writtenAt: nil)
     }
 
     /// The counters `commitPull` adds to the source's state.
