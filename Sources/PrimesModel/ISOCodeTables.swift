@@ -34,13 +34,13 @@ public enum ISOCodeTables {
         } catch {
             throw ISOCodeTableError.unreadable(file: file)
         }
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-            let rows = root[table] as? [[String: String]]
-        else { throw ISOCodeTableError.malformed(file: file) }
+        let found = data.withUnsafeBytes { bytes in try? ISOCodeTableJSON.rows(of: table, in: bytes) }
+        guard let rows = found ?? nil else { throw ISOCodeTableError.malformed(file: file) }
         let entries = rows.compactMap { row -> CodeList.Entry? in
             guard let code = row["alpha_3"] else { return nil }
-            return CodeList.Entry(
-                code: code, label: row["name"], attributes: row.filter { attributes.contains($0.key) })
+            var kept: [String: String] = [:]
+            for key in attributes { kept[key] = row[key] }
+            return CodeList.Entry(code: code, label: row["name"], attributes: kept)
         }
         let version = Self.packageVersion() ?? "unknown"
         return try CodeList(name: name, version: version, source: file, entries: entries)

@@ -17,6 +17,10 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     private let plan: CivilRecordPlan<Source.Path>
     private let context: ConversionContext
     private let format: String
+    // `keepUnread`'s work lists, kept between records to spare two allocations a person. An assembler is
+    // used by one thread at a time.
+    private var unreadVisited: [(parent: Int, node: Source.Node)] = []
+    private var unreadStack: [(node: Source.Node, parent: Int)] = []
 
     init(dialect: CivilDialect, plan: CivilRecordPlan<Source.Path>, context: ConversionContext, format: String) {
         self.dialect = dialect
@@ -480,8 +484,16 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         skipping: Source.Marks?, _ reading: inout Reading
     ) {
         var kept: [String: JSONValue] = [:]
-        var visited: [(parent: Int, node: Source.Node)] = []
-        var stack: [(node: Source.Node, parent: Int)] = []
+        var visited = unreadVisited
+        var stack = unreadStack
+        unreadVisited = []
+        unreadStack = []
+        defer {
+            visited.removeAll(keepingCapacity: true)
+            stack.removeAll(keepingCapacity: true)
+            unreadVisited = visited
+            unreadStack = stack
+        }
         document.forEachChild(element) { stack.append(($0, -1)) }
         func path(_ position: Int) -> String {
             var names: [String] = []
@@ -499,8 +511,9 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             visited.append((parent, node))
             let position = visited.count - 1
             document.forEachAttribute(node) { attribute in
+                guard !reading.consumed.isMarked(attribute) else { return }
                 let name = document.localName(attribute)
-                if !reading.consumed.isMarked(attribute) && name != "schemaLocation" {
+                if name != "schemaLocation" {
                     Self.add(.string(document.text(attribute)), at: "\(path(position))/@\(name)", to: &kept)
                 }
             }
