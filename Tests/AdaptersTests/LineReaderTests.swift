@@ -44,4 +44,42 @@ struct LineReaderTests {
         _ = try reader.nextLine { _ in () }
         #expect(reader.lineNumber == 2)
     }
+
+    @Test("bytes in memory are read into a buffer of their size, not a 64 KiB one")
+    func bufferSizedToTheBody() throws {
+        let source = RecordingSource(Array("one\ntwo\nthree".utf8))
+        let reader = LineReader(source: source)
+        var found: [String] = []
+        while let line = try reader.nextLine({ String(decoding: $0, as: UTF8.self) }) { found.append(line) }
+        #expect(found == ["one", "two", "three"])
+        #expect(source.requested.first == 13)
+        #expect(source.requested.allSatisfy { $0 <= 13 })
+    }
+
+    @Test("a body in memory says how much of it is left")
+    func remainingBytes() throws {
+        let input = MemoryInput("abcdef")
+        #expect(input.remainingByteCount == 6)
+        var buffer = [UInt8](repeating: 0, count: 4)
+        _ = try buffer.withUnsafeMutableBytes { try input.read(into: $0) }
+        #expect(input.remainingByteCount == 2)
+    }
+}
+
+/// Bytes in memory that remember the size of every buffer a reader offered them.
+private final class RecordingSource: ByteSource {
+    let name = "recorded"
+    private let input: MemoryInput
+    private(set) var requested: [Int] = []
+
+    init(_ bytes: [UInt8]) {
+        input = MemoryInput(bytes)
+    }
+
+    var remainingByteCount: Int? { input.remainingByteCount }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        requested.append(buffer.count)
+        return try input.read(into: buffer)
+    }
 }

@@ -77,4 +77,49 @@ struct ReadAheadTests {
         #expect(report.recordsIn == 1_000 - 1_000 / 11 - (1_000 % 11 > 5 ? 1 : 0))
         #expect(seen.last == 1_000)
     }
+
+    @Test func withoutReadingAheadEveryBlockIsReadOnTheCallersThread() throws {
+        let input = canonicalInput(700)
+        let reader = ThreadRecordingReader(CanonicalReader(source: MemoryInput(input, name: "t.ndjson")))
+        let caller = pthread_self()
+        var report = ConversionReport(from: "canonical", to: "validate")
+        var seen: [Int] = []
+        try Conversion(validator: TestEnvironment.adapters.validator, readsAhead: false).run(
+            reader: reader, writer: nil, report: &report, onRecord: { seen.append($0.location.line ?? 0) })
+        #expect(reader.threads.count > 1)
+        #expect(reader.threads.allSatisfy { pthread_equal($0, caller) != 0 })
+        #expect(seen == (try convert(input, split: true).seen))
+    }
+
+    @Test func aSmallBodyInMemoryIsReadOnOneThreadAndALargeOneAhead() throws {
+        let validator = TestEnvironment.adapters.validator
+        #expect(!Conversion(validator: validator, for: MemoryInput(canonicalInput(3))).readsAhead)
+        #expect(Conversion(validator: validator, for: MemoryInput(canonicalInput(3_000))).readsAhead)
+        let folder = try TemporaryDirectory()
+        let path = try folder.write("in.ndjson", String(decoding: canonicalInput(3), as: UTF8.self))
+        #expect(Conversion(validator: validator, for: try FileInput(path: path)).readsAhead)
+    }
+}
+
+/// A splitting reader that notes the thread each block is read on.
+private final class ThreadRecordingReader: SplitRecordReader {
+    let reader: CanonicalReader
+    private(set) var threads: [pthread_t] = []
+
+    init(_ reader: CanonicalReader) {
+        self.reader = reader
+    }
+
+    func next() throws -> ReadItem? {
+        try reader.next()
+    }
+
+    func nextBlock() throws -> CanonicalReader.Block? {
+        threads.append(pthread_self())
+        return try reader.nextBlock()
+    }
+
+    func items(from block: CanonicalReader.Block) -> [ReadItem] {
+        reader.items(from: block)
+    }
 }

@@ -5,16 +5,30 @@ import PrimesModel
 /// The CLI's `convert` and `validate`, and the server's ingest and convert endpoints, all go through here.
 public struct Conversion {
     public let validator: Validator
+    /// Whether a reader that can read on a second thread does so. Without it, everything runs on the caller's
+    /// thread, in the same order and with the same results.
+    public let readsAhead: Bool
 
-    public init(validator: Validator) {
+    /// Inputs below this size hold less than one block of a splitting reader, so a second thread cannot
+    /// overlap with anything: it would only add its start, its hand-overs and its wake-ups.
+    public static let readAheadThreshold = 64 * 1024
+
+    public init(validator: Validator, readsAhead: Bool = true) {
         self.validator = validator
+        self.readsAhead = readsAhead
+    }
+
+    /// A conversion that reads ahead unless `source` is known to be small (a request body of a few records).
+    public init(validator: Validator, for source: any ByteSource) {
+        let small = source.remainingByteCount.map { $0 < Self.readAheadThreshold } ?? false
+        self.init(validator: validator, readsAhead: !small)
     }
 
     /// Converts every record of `reader` into `writer` (or only validates when `writer` is nil).
     ///
     /// A rejected record is reported and skipped; an unreadable input or unwritable output throws and stops.
-    /// A `ReadAheadRecordReader` reads on a second thread while this one validates and writes; the order of
-    /// records, of problems and of callbacks is the same as on one thread.
+    /// A `ReadAheadRecordReader` reads on a second thread while this one validates and writes (unless
+    /// `readsAhead` is false); the order of records, of problems and of callbacks is the same as on one thread.
     /// - Parameters:
     ///   - onRecord: called for each accepted record before it is written, as the server stores it.
     ///   - onProgress: called every `progressInterval` records with the number read so far.
@@ -44,7 +58,7 @@ public struct Conversion {
             return report
         }
 
-        let readAhead = (reader as? any ReadAheadRecordReader).map { reader in
+        let readAhead = (readsAhead ? reader as? any ReadAheadRecordReader : nil).map { reader in
             ReadAheadQueue<ReadItem>(blockSize: 512) { try reader.next() }
         }
         defer { readAhead?.stop() }
@@ -71,9 +85,9 @@ public struct Conversion {
         onRecord: ((SourceRecord) throws -> Void)?,
         onProgress: ((Int) -> Void)?
     ) throws {
-        let readAhead = ReadAheadQueue<Reader.Block>(blockSize: 1, depth: 4) { try reader.nextBlock() }
-        defer { readAhead.stop() }
-        while let block = try readAhead.next() {
+        let blocks = BlockSource(reader.nextBlock, readingAhead: readsAhead)
+        defer { blocks.stop() }
+        while let block = try blocks.next() {
             for item in reader.items(from: block) {
                 report.recordsIn += 1
                 if let onProgress, report.recordsIn % progressInterval == 0 { onProgress(report.recordsIn) }
@@ -94,8 +108,8 @@ public struct Conversion {
     ) throws {
         let codeLists = validator.codeLists
         let encoding = writer != nil
-        let readAhead = ReadAheadQueue<Reader.Block>(blockSize: 1, depth: 4) { try reader.nextBlock() }
-        defer { readAhead.stop() }
+        let blocks = BlockSource(reader.nextBlock, readingAhead: readsAhead)
+        defer { blocks.stop() }
         var nextProgress = progressInterval
         func count(_ records: Int) {
             report.recordsIn += records
@@ -105,7 +119,7 @@ public struct Conversion {
             }
         }
 
-        while let block = try readAhead.next() {
+        while let block = try blocks.next() {
             for part in reader.lines(from: block, validatingWith: codeLists, encoding: encoding) {
                 count(part.recordCount)
                 report.recordsOut += part.recordCount
@@ -148,5 +162,25 @@ public struct Conversion {
                 report.reject(rejection)
             }
         }
+    }
+}
+
+/// The blocks of a reader, read on a second thread ahead of their use, or on the caller's thread.
+private struct BlockSource<Block: Sendable> {
+    private let readAhead: ReadAheadQueue<Block>?
+    private let read: () throws -> Block?
+
+    init(_ read: @escaping () throws -> Block?, readingAhead: Bool) {
+        self.read = read
+        readAhead = readingAhead ? ReadAheadQueue<Block>(blockSize: 1, depth: 4, produce: read) : nil
+    }
+
+    func next() throws -> Block? {
+        if let readAhead { return try readAhead.next() }
+        return try read()
+    }
+
+    func stop() {
+        readAhead?.stop()
     }
 }

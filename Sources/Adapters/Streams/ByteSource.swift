@@ -13,6 +13,15 @@ public protocol ByteSource: AnyObject {
 
     /// Fills `buffer` with up to its count of bytes and returns how many; 0 means the end.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+
+    /// How many bytes are still to be read, when that is known before reading them (bytes in memory); nil for
+    /// files and streams. Readers size their buffers by it, and a conversion skips its second thread for a
+    /// small input.
+    var remainingByteCount: Int? { get }
+}
+
+extension ByteSource {
+    public var remainingByteCount: Int? { nil }
 }
 
 /// A file or standard input, read with `read(2)`.
@@ -71,6 +80,10 @@ public final class MemoryInput: ByteSource {
 
     public convenience init(_ text: String, name: String = "body") {
         self.init(Array(text.utf8), name: name)
+    }
+
+    public var remainingByteCount: Int? {
+        bytes.count - offset
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

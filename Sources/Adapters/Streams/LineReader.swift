@@ -13,7 +13,10 @@ public final class LineReader {
     public init(source: any ByteSource, maximumLineLength: Int = 16 * 1024 * 1024, chunkSize: Int = 64 * 1024) {
         self.source = source
         self.maximumLineLength = maximumLineLength
-        self.chunk = [UInt8](repeating: 0, count: chunkSize)
+        // A request body of a few hundred bytes gets a buffer of its size: allocating and zeroing 64 KiB for
+        // each one cost the server more than reading it.
+        let size = source.remainingByteCount.map { min(chunkSize, max(1, $0)) } ?? chunkSize
+        self.chunk = [UInt8](repeating: 0, count: size)
     }
 
     /// Calls `body` with the next line's bytes, without its line ending, and returns its result; nil at the end.

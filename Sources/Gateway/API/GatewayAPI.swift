@@ -217,8 +217,9 @@ public final class GatewayAPI: Sendable {
             let context = runtime.environment.context()
             let output = MemoryOutput()
             var report = ConversionReport(from: from, to: to)
-            try Conversion(validator: runtime.environment.validator).run(
-                reader: try makeReader(MemoryInput(request.body, name: "body"), context),
+            let body = MemoryInput(request.body, name: "body")
+            try Conversion(validator: runtime.environment.validator, for: body).run(
+                reader: try makeReader(body, context),
                 writer: try makeWriter(output, context), report: &report)
             guard report.rejectedCount == 0 else {
                 return APIErrorList.response(

@@ -36,6 +36,8 @@ public struct Ingestor: Sendable {
     ) throws -> Result {
         let format = try environment.registry.reader(named: name)
         guard let makeReader = format.makeReader else { throw FormatLookupError.cannotRead(name, readable: []) }
+        // Measured before the reader takes any bytes: a small body is read on this thread alone.
+        let conversion = Conversion(validator: environment.validator, for: source)
         let reader = try makeReader(source, environment.context())
         let encoder = CanonicalJSONEncoding()
 
@@ -43,7 +45,7 @@ public struct Ingestor: Sendable {
         // given to `push` is read whole (very large files should be split).
         var records: [NewRecord] = []
         var report = ConversionReport(from: name, to: "outbox")
-        try Conversion(validator: environment.validator).run(reader: reader, writer: nil, report: &report) { item in
+        try conversion.run(reader: reader, writer: nil, report: &report) { item in
             encoder.encode(item.record)
             let payload = encoder.bytes
             records.append(NewRecord(key: item.record.key, contentHash: sha256Hex(payload), payload: payload))
