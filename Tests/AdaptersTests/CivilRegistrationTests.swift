@@ -51,6 +51,19 @@ import Testing
         return try text.split(separator: "\n").map { try JSONDecoder().decode(Person.self, from: Data($0.utf8)) }
     }
 
+    @Test func everyNationalityGoesToFHIRAndComesBack() throws {
+        var people = try fixturePersons()
+        people[0].nationalities = ["KEN", "SSD", "UGA"]
+        let (xml, rejected) = try write("fhir-r4-xml", people)
+        #expect(rejected == 0)
+        #expect(xml.components(separatedBy: "patient-nationality").count - 1 == 3)
+        if let schema = Self.fhirSchema {
+            #expect(schema.validate(Array(xml.utf8)) == [])
+        }
+        let back = persons(try items("fhir-r4-xml", Array(xml.utf8)))
+        #expect(back.first?.nationalities == ["KEN", "SSD", "UGA"])
+    }
+
     @Test func fhirRoundTripKeepsEveryMappedFieldAndValidates() throws {
         let original = try fixturePersons()
         let (xml, rejected) = try write("fhir-r4-xml", original)
