@@ -47,7 +47,8 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
             routes: [.init(from: "canonical", to: targets.map(\.name))])
         let logger = Logger(label: "test", style: .json, sink: LogSink { _ in })
         let service = DeliveryService(
-            store: store, targets: targets, settings: .init(workers: 1, leaseSeconds: 30, claimSize: 16),
+            store: store, targets: targets,
+            settings: .init(workers: 1, leaseSeconds: 30, claimSize: 16, pauseProbeSeconds: 300),
             logger: logger)
         return (Ingestor(environment: TestEnvironment.adapters, store: store, configuration: configuration), service)
     }
@@ -186,5 +187,49 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
         #expect(partner.received.count == 1)
         let deliveries = try #require(try ingestor.store.batch(result.batch)).records.flatMap(\.deliveries)
         #expect(deliveries.allSatisfy { $0.state == .queued && $0.attempts == 0 })
+    }
+
+    @Test func aPausedDestinationIsProbedOnceItsWaitIsOverAndResumesWhenThePartnerAcceptsAgain() throws {
+        let folder = try TemporaryDirectory()
+        let partner = ScriptedPartner(answers: [.authenticationFailed(reason: "HTTP 401")])
+        let (ingestor, service) = try Self.setUp(
+            folder,
+            targets: [.init(name: "p", destination: partner, agreement: Self.everyField, retry: Self.quickRetry)])
+        let result = try ingestor.ingest(
+            try FileInput(path: RepositoryPaths.fixture("canonical/family-of-five.ndjson")), format: "canonical",
+            client: "test")
+        let start = Date().timeIntervalSince1970
+
+        // Refused: the destination pauses, and nothing more goes to it before its probe is due.
+        try service.deliverDue(now: start)
+        #expect(partner.received.count == 1)
+        try service.deliverDue(now: start + 70)
+        #expect(partner.received.count == 1)
+
+        // The probe is accepted: the destination resumes and the rest follows.
+        try service.deliverDue(now: start + 310)
+        #expect(partner.received.count == 2)
+        try service.deliverDue(now: start + 400)
+        #expect(partner.received.count == result.accepted + 1)
+        let deliveries = try #require(try ingestor.store.batch(result.batch)).records.flatMap(\.deliveries)
+        #expect(deliveries.allSatisfy { $0.state == .delivered })
+    }
+
+    @Test func aProbeRefusedAgainKeepsTheDestinationPaused() throws {
+        let folder = try TemporaryDirectory()
+        let partner = ScriptedPartner(answers: [], otherwise: .authenticationFailed(reason: "HTTP 401"))
+        let (ingestor, service) = try Self.setUp(
+            folder,
+            targets: [.init(name: "p", destination: partner, agreement: Self.everyField, retry: Self.quickRetry)])
+        _ = try ingestor.ingest(
+            try FileInput(path: RepositoryPaths.fixture("canonical/family-of-five.ndjson")), format: "canonical",
+            client: "test")
+        let start = Date().timeIntervalSince1970
+        try service.deliverDue(now: start)
+        try service.deliverDue(now: start + 310)
+        #expect(partner.received.count == 2)
+        // Refused again: the next probe waits its full time from the refusal.
+        try service.deliverDue(now: start + 400)
+        #expect(partner.received.count == 2)
     }
 }

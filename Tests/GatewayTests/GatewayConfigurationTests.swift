@@ -36,6 +36,17 @@ import Testing
         #expect(valid.listeners.map(\.threadPerConnection) == [false, true])
     }
 
+    @Test func theProbeOfAPausedDestinationHasAWaitOfFiveMinutesUnlessSet() throws {
+        let unset = try GatewayConfiguration.parse("delivery: {workers: 1}", file: "g.yaml")
+        #expect(unset.delivery.pauseProbeSeconds == 300)
+        let set = try GatewayConfiguration.parse("delivery: {pauseProbeSeconds: 30}", file: "g.yaml")
+        #expect(set.delivery.pauseProbeSeconds == 30)
+        let error = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse("delivery: {pauseProbeSeconds: soon}", file: "g.yaml")
+        }
+        #expect(error.key == "delivery.pauseProbeSeconds")
+    }
+
     @Test func namesTheFileLineAndKeyOfAnUnknownKey() throws {
         let text = """
             destinations:

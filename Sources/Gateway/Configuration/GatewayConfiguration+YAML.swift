@@ -322,12 +322,16 @@ struct ConfigurationReader {
     private func delivery(_ node: YAMLNode, key: String) throws(ConfigurationError)
         -> GatewayConfiguration.DeliverySettings
     {
-        let fields = try mapping(node, key: key, allowed: ["workers", "leaseSeconds", "claimSize", "pollSeconds"])
+        let fields = try mapping(
+            node, key: key, allowed: ["workers", "leaseSeconds", "claimSize", "pollSeconds", "pauseProbeSeconds"])
         var settings = GatewayConfiguration.DeliverySettings()
         if let node = fields["workers"] { settings.workers = max(1, try integer(node, key: key + ".workers")) }
         if let node = fields["leaseSeconds"] { settings.leaseSeconds = try seconds(node, key: key + ".leaseSeconds") }
         if let node = fields["claimSize"] { settings.claimSize = max(1, try integer(node, key: key + ".claimSize")) }
         if let node = fields["pollSeconds"] { settings.pollSeconds = try seconds(node, key: key + ".pollSeconds") }
+        if let node = fields["pauseProbeSeconds"] {
+            settings.pauseProbeSeconds = try seconds(node, key: key + ".pauseProbeSeconds")
+        }
         return settings
     }
 

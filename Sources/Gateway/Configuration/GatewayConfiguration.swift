@@ -236,12 +236,19 @@ extension GatewayConfiguration {
         public var claimSize: Int
         /// How long an idle worker sleeps before looking for due deliveries again.
         public var pollSeconds: Double
+        /// How long a destination whose credentials were refused stays paused before one delivery is sent
+        /// to it as a probe; a probe that gets through resumes it.
+        public var pauseProbeSeconds: Double
 
-        public init(workers: Int = 2, leaseSeconds: Double = 60, claimSize: Int = 64, pollSeconds: Double = 0.2) {
+        public init(
+            workers: Int = 2, leaseSeconds: Double = 60, claimSize: Int = 64, pollSeconds: Double = 0.2,
+            pauseProbeSeconds: Double = 300
+        ) {
             self.workers = workers
             self.leaseSeconds = leaseSeconds
             self.claimSize = claimSize
             self.pollSeconds = pollSeconds
+            self.pauseProbeSeconds = pauseProbeSeconds
         }
     }
 }

@@ -42,8 +42,9 @@ public final class DeliveryService: @unchecked Sendable {
     private var stopping = false
     private var threads: [Thread] = []
     private let finished = DispatchGroup()
-    /// Destinations whose credentials were refused: held until the process restarts with fixed credentials.
-    private var paused: Set<String> = []
+    /// Destinations whose credentials were refused, with the time from which one delivery may go to each as a
+    /// probe. A probe that gets through resumes the destination; one refused again restarts its wait.
+    private var paused: [String: Double] = [:]
 
     public init(
         store: any OutboxStore, targets: [Target], settings: GatewayConfiguration.DeliverySettings,
@@ -61,7 +62,7 @@ public final class DeliveryService: @unchecked Sendable {
     public func deliverDue(now: Double = Date().timeIntervalSince1970) throws -> Int {
         let claimed = try store.claimDue(limit: settings.claimSize, lease: settings.leaseSeconds, now: now)
         guard !claimed.isEmpty else { return 0 }
-        let prepared = claimed.map { prepare($0) }
+        let prepared = claimed.map { prepare($0, now: now) }
         try recordWrites(prepared)
         let outcomes = prepared.map { item in
             switch item {
@@ -93,14 +94,18 @@ public final class DeliveryService: @unchecked Sendable {
         var record: CanonicalRecord
         var context: DeliveryContext
         var log: Logger
+        /// Sent to a paused destination to learn whether its credentials are accepted again.
+        var isProbe: Bool
+        /// When the round that claimed it began; a refusal pauses the destination from then.
+        var roundStarted: Double
     }
 
-    private func prepare(_ claim: ClaimedDelivery) -> Prepared {
+    private func prepare(_ claim: ClaimedDelivery, now: Double) -> Prepared {
         let log = logger.with(["delivery.id": .safe(String(claim.id)), "destination": .safe(claim.destination)])
         guard let target = targets[claim.destination] else {
             return .settled(dead(claim, "destination is not configured", [], log))
         }
-        if isPaused(target.name) { return .settled(released(claim)) }
+        guard let isProbe = mayTry(target.name, now: now) else { return .settled(released(claim)) }
         guard let agreement = target.agreement else {
             return .settled(dead(claim, "no data-sharing agreement: nothing is sent to this destination", [], log))
         }
@@ -117,7 +122,10 @@ public final class DeliveryService: @unchecked Sendable {
         let context = DeliveryContext(
             idempotencyKey: claim.idempotencyKey, remoteId: claim.remoteId, attempt: claim.attempt,
             changedFields: claim.changedFields)
-        return .ready(Send(claim: claim, target: target, record: record, context: context, log: log))
+        return .ready(
+            Send(
+                claim: claim, target: target, record: record, context: context, log: log, isProbe: isProbe,
+                roundStarted: now))
     }
 
     /// Tells the loop guard of the sources that pull from a destination what this round is about to write
@@ -145,21 +153,22 @@ public final class DeliveryService: @unchecked Sendable {
 
     private func deliver(_ send: Send) -> DeliveryOutcome {
         // An earlier delivery of this round may have found the credentials refused.
-        if isPaused(send.target.name) { return released(send.claim) }
+        if !send.isProbe && isPaused(send.target.name) { return released(send.claim) }
         let started = Date()
         let result = send.target.destination.deliver(send.record, context: send.context)
         metrics.observe(
             "primes_delivery_seconds", [("destination", send.target.name)],
             seconds: Date().timeIntervalSince(started))
-        return outcome(of: result, claim: send.claim, target: send.target, log: send.log)
+        return outcome(of: result, claim: send.claim, target: send.target, log: send.log, round: send.roundStarted)
     }
 
-    private func outcome(of result: DeliveryResult, claim: ClaimedDelivery, target: Target, log: Logger)
-        -> DeliveryOutcome
-    {
+    private func outcome(
+        of result: DeliveryResult, claim: ClaimedDelivery, target: Target, log: Logger, round: Double
+    ) -> DeliveryOutcome {
         let now = Date().timeIntervalSince1970
         switch result {
         case .delivered(let remoteId), .unchanged(let remoteId):
+            if resume(target.name) { log.notice("destination.resumed", ["reason": .safe("a probe was accepted")]) }
             metrics.increment("primes_deliveries_total", [("destination", target.name), ("outcome", "delivered")])
             log.debug("delivery.delivered", ["attempt": .count(claim.attempt)])
             return DeliveryOutcome(delivery: claim, result: .delivered(remoteId: remoteId))
@@ -175,7 +184,7 @@ public final class DeliveryService: @unchecked Sendable {
         case .permanent(let reason, let details):
             return dead(claim, reason, details, log)
         case .authenticationFailed(let reason):
-            pause(target.name)
+            pause(target.name, now: round)
             log.error("destination.paused", ["reason": .safe("authentication failed")])
             return DeliveryOutcome(delivery: claim, result: .release(reason: reason, nextAttempt: now + 60))
         }
@@ -193,13 +202,32 @@ public final class DeliveryService: @unchecked Sendable {
     private func isPaused(_ name: String) -> Bool {
         lock.lock()
         defer { lock.unlock() }
-        return paused.contains(name)
+        return paused[name] != nil
     }
 
-    private func pause(_ name: String) {
+    /// Whether a delivery to `name` may be sent at `now`: false when the destination is not paused, true when
+    /// it is paused and this delivery is its probe (the probe's time is then pushed on, so one goes at a time),
+    /// nil when it is paused and must wait.
+    private func mayTry(_ name: String, now: Double) -> Bool? {
         lock.lock()
         defer { lock.unlock() }
-        paused.insert(name)
+        guard let probeAt = paused[name] else { return false }
+        guard now >= probeAt else { return nil }
+        paused[name] = now + settings.pauseProbeSeconds
+        return true
+    }
+
+    private func pause(_ name: String, now: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        paused[name] = now + settings.pauseProbeSeconds
+    }
+
+    /// Ends the pause of `name`; true when it was paused.
+    private func resume(_ name: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return paused.removeValue(forKey: name) != nil
     }
 
     // MARK: - Workers
