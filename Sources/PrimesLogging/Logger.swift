@@ -23,31 +23,33 @@ public struct Logger: Sendable {
     public let label: String
     public let style: Style
     public let minimumLevel: Level
-    /// Metadata added to every line, such as `request.id` or `batch.id`.
-    public let metadata: [String: LogValue]
+    /// Metadata added to every line, such as `request.id` or `batch.id`, in the order lines print it (by key).
+    private let fields: [(key: String, value: LogValue)]
     private let sink: LogSink
 
     public init(label: String, style: Style, minimumLevel: Level = .info, sink: LogSink = .standardError) {
-        self.init(label: label, style: style, minimumLevel: minimumLevel, metadata: [:], sink: sink)
+        self.init(label: label, style: style, minimumLevel: minimumLevel, fields: [], sink: sink)
     }
 
-    private init(label: String, style: Style, minimumLevel: Level, metadata: [String: LogValue], sink: LogSink) {
+    private init(
+        label: String, style: Style, minimumLevel: Level, fields: [(key: String, value: LogValue)], sink: LogSink
+    ) {
         self.label = label
         self.style = style
         self.minimumLevel = minimumLevel
-        self.metadata = metadata
+        self.fields = fields
         self.sink = sink
+    }
+
+    /// Metadata added to every line, such as `request.id` or `batch.id`.
+    public var metadata: [String: LogValue] {
+        Dictionary(fields.map { ($0.key, $0.value) }) { _, new in new }
     }
 
     /// A logger that adds `extra` to every line, such as a request id for the life of one request.
     public func with(_ extra: [String: LogValue]) -> Logger {
         Logger(
-            label: label,
-            style: style,
-            minimumLevel: minimumLevel,
-            metadata: metadata.merging(extra) { _, new in new },
-            sink: sink
-        )
+            label: label, style: style, minimumLevel: minimumLevel, fields: Self.merged(fields, extra), sink: sink)
     }
 
     public func debug(_ event: String, _ metadata: [String: LogValue] = [:]) {
@@ -73,31 +75,51 @@ public struct Logger: Sendable {
     /// Writes one line for `event`, a dotted name such as `delivery.failed`, with its metadata.
     public func log(_ level: Level, _ event: String, _ extra: [String: LogValue]) {
         guard level >= minimumLevel else { return }
-        let all = metadata.merging(extra) { _, new in new }
-        sink.write(format(level, event, all) + "\n")
+        sink.write(format(level, event, Self.merged(fields, extra)) + "\n")
     }
 
-    func format(_ level: Level, _ event: String, _ metadata: [String: LogValue]) -> String {
-        let keys = metadata.keys.sorted()
+    /// `fields` with `extra` added, a key of `extra` replacing the same key of `fields`; sorted by key.
+    ///
+    /// Keys are compared by their UTF-8 bytes, which for the ASCII dotted names used is alphabetical order and
+    /// spares the Unicode-aware comparison of strings; the daemon merges metadata for every line it writes.
+    private static func merged(
+        _ fields: [(key: String, value: LogValue)], _ extra: [String: LogValue]
+    ) -> [(key: String, value: LogValue)] {
+        guard !extra.isEmpty else { return fields }
+        var all = fields
+        all.reserveCapacity(fields.count + extra.count)
+        for (key, value) in extra {
+            if let position = all.firstIndex(where: { $0.key == key }) {
+                all[position].value = value
+            } else {
+                all.append((key, value))
+            }
+        }
+        all.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        return all
+    }
+
+    func format(_ level: Level, _ event: String, _ fields: [(key: String, value: LogValue)]) -> String {
         switch style {
         case .json:
-            // Appended into one string: the daemon writes a line or two per request.
-            var line = "{"
-            line.reserveCapacity(96 + 48 * keys.count)
+            // Built as bytes: the daemon writes a line or two per request.
+            var line: [UInt8] = [UInt8(ascii: "{")]
+            line.reserveCapacity(128 + 48 * fields.count)
             func field(_ name: String, _ value: String) {
-                if line.utf8.count > 1 { line += "," }
+                if line.count > 1 { line.append(UInt8(ascii: ",")) }
                 appendJSONString(name, to: &line)
-                line += ":"
+                line.append(UInt8(ascii: ":"))
                 appendJSONString(value, to: &line)
             }
             field("ts", utcTimestamp())
             field("level", level.rawValue)
             field("logger", label)
             field("event", event)
-            for key in keys { field(key, metadata[key]?.rendered ?? LogValue.redactedText) }
-            return line + "}"
+            for (key, value) in fields { field(key, value.rendered) }
+            line.append(UInt8(ascii: "}"))
+            return String(decoding: line, as: UTF8.self)
         case .text:
-            let pairs = keys.map { "\($0)=\(metadata[$0]?.rendered ?? LogValue.redactedText)" }
+            let pairs = fields.map { "\($0.key)=\($0.value.rendered)" }
             return ([level.rawValue, event] + pairs).joined(separator: " ")
         }
     }
@@ -174,32 +196,36 @@ public final class LogSink: @unchecked Sendable {
     }
 }
 
-private func appendJSONString(_ text: String, to out: inout String) {
-    // Most values (ids, counts, event names) need no escaping: copy them whole.
-    let plain = text.utf8.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
-    guard plain else {
-        out += jsonString(text)
-        return
+/// Appends `text` as a JSON string: quotes, backslashes and control characters escaped, the rest as it is.
+private func appendJSONString(_ text: String, to out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\""))
+    defer { out.append(UInt8(ascii: "\"")) }
+    // Most values (ids, counts, event names) need no escaping: copied whole.
+    let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
+        guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+            return false
+        }
+        out.append(contentsOf: bytes)
+        return true
     }
-    out += "\""
-    out += text
-    out += "\""
-}
-
-private func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
+    if copied == true { return }
+    for byte in text.utf8 {
+        switch byte {
+        case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+        case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+        case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+        case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+        case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+        case 0..<0x20:
+            let digits: StaticString = "0123456789abcdef"
+            out += Array("\\u00".utf8)
+            digits.withUTF8Buffer { digit in
+                out.append(digit[Int(byte >> 4)])
+                out.append(digit[Int(byte & 0x0F)])
+            }
+        default: out.append(byte)
         }
     }
-    return out + "\""
 }
 
 /// The current time as ISO 8601 in UTC to the second (`2026-03-01T09:30:00Z`), the form the JSON lines have

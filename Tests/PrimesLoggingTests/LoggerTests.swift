@@ -45,6 +45,17 @@ struct LoggerTests {
         #expect(lines.all == ["warning delivery.failed attempt=2 destination=primero\n"])
     }
 
+    @Test("a line's own metadata replaces the logger's for the same key, and keys print in order")
+    func mergedMetadata() throws {
+        let lines = Lines()
+        let logger = Logger(label: "t", style: .text, sink: LogSink(lines.append))
+            .with(["request.id": .safe("r-1"), "client": .safe("a")])
+            .with(["client": .safe("b")])
+        logger.info("x", ["batch.id": .safe("b-1"), "request.id": .safe("r-2")])
+        #expect(lines.all == ["info x batch.id=b-1 client=b request.id=r-2\n"])
+        #expect(logger.metadata == ["request.id": .safe("r-1"), "client": .safe("b")])
+    }
+
     @Test("quotes and control characters in safe values keep the JSON valid")
     func escaping() throws {
         let lines = Lines()

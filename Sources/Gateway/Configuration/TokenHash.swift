@@ -41,7 +41,7 @@ public struct TokenHash: Sendable, Equatable {
     }
 
     public var text: String {
-        algorithm.rawValue + ":" + digest.map { hexDigits[Int($0 >> 4)] + hexDigits[Int($0 & 0x0F)] }.joined()
+        algorithm.rawValue + ":" + lowerHex(digest)
     }
 
     static func digest(of bytes: [UInt8], algorithm: Algorithm) -> [UInt8] {
@@ -77,7 +77,19 @@ public struct TokenHash: Sendable, Equatable {
     }
 }
 
-private let hexDigits = (0..<16).map { String($0, radix: 16) }
+/// Bytes as lower-case hex, two digits each.
+func lowerHex(_ bytes: [UInt8]) -> String {
+    let digits: StaticString = "0123456789abcdef"
+    return String(unsafeUninitializedCapacity: bytes.count * 2) { text in
+        digits.withUTF8Buffer { digit in
+            for (position, byte) in bytes.enumerated() {
+                text[2 * position] = digit[Int(byte >> 4)]
+                text[2 * position + 1] = digit[Int(byte & 0x0F)]
+            }
+        }
+        return bytes.count * 2
+    }
+}
 
 /// libsodium must be initialised once before use; `sodium_init` is safe to call from several threads.
 enum Sodium {
@@ -90,6 +102,5 @@ enum Sodium {
 
 /// SHA-256 of bytes as lower-case hex: content hashes and idempotency keys.
 func sha256Hex(_ bytes: [UInt8]) -> String {
-    TokenHash.digest(of: bytes, algorithm: .sha256).map { hexDigits[Int($0 >> 4)] + hexDigits[Int($0 & 0x0F)] }
-        .joined()
+    lowerHex(TokenHash.digest(of: bytes, algorithm: .sha256))
 }
