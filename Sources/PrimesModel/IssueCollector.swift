@@ -34,15 +34,17 @@ struct IssueCollector {
 
     /// proGres individual and group ids look like `{office}-[{yy}-]{sequence}`: `803-100016547`, `NUR-15-05387`.
     mutating func checkProgresId(_ id: String, field: String) {
-        let parts = id.split(separator: "-", omittingEmptySubsequences: false)
-        let office = parts.first ?? ""
+        // On bytes: every valid id is ASCII, and this runs for every record a server ingests.
+        let parts = id.utf8.split(separator: UInt8(ascii: "-"), omittingEmptySubsequences: false)
+        func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+        let office = parts.first ?? id.utf8[...]
         let shapeIsRight =
             (parts.count == 2 || parts.count == 3)
             && (2...6).contains(office.count)
-            && office.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
-            && (parts.count == 2 || (parts[1].count == 2 && parts[1].allSatisfy(\.isASCIINumber)))
+            && office.allSatisfy { isDigit($0) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }
+            && (parts.count == 2 || (parts[1].count == 2 && parts[1].allSatisfy(isDigit)))
             && (4...12).contains(parts[parts.count - 1].count)
-            && parts[parts.count - 1].allSatisfy(\.isASCIINumber)
+            && parts[parts.count - 1].allSatisfy(isDigit)
         if !shapeIsRight { add(field, "not a proGres id of the form OFFICE-[YY-]SEQUENCE") }
     }
 
