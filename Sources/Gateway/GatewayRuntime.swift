@@ -22,7 +22,11 @@ public final class GatewayRuntime: Sendable {
         self.configuration = configuration
         self.environment = environment
         self.logger = logger
-        store = try Self.openStore(configuration.store)
+        store = try Self.openStore(for: configuration)
+        if configuration.storeKey == nil {
+            logger.warning(
+                "store.unencrypted", ["reason": .safe("no storeKey is configured: payloads are stored as they came")])
+        }
         metrics = GatewayMetrics()
         var targets: [DeliveryService.Target] = []
         for destination in configuration.destinations {
@@ -53,11 +57,25 @@ public final class GatewayRuntime: Sendable {
         ingestor = Ingestor(environment: environment, store: store, configuration: configuration)
     }
 
-    /// The store a location names, its schema migrated to the latest version.
-    public static func openStore(_ location: GatewayConfiguration.StoreLocation) throws -> any OutboxStore {
+    /// The store a location names, its schema migrated to the latest version; with `seal`, payloads are
+    /// written encrypted.
+    public static func openStore(_ location: GatewayConfiguration.StoreLocation, seal: PayloadSeal? = nil) throws
+        -> any OutboxStore
+    {
         switch location {
-        case .sqlite(let path): return try SQLiteOutboxStore(path: path)
-        case .postgres(let url): return try PostgresOutboxStore(url: url)
+        case .sqlite(let path): return try SQLiteOutboxStore(path: path, seal: seal)
+        case .postgres(let url): return try PostgresOutboxStore(url: url, seal: seal)
         }
+    }
+
+    /// The store of a configuration, encrypting payloads with its `storeKey` when it has one.
+    public static func openStore(for configuration: GatewayConfiguration) throws -> any OutboxStore {
+        let seal: PayloadSeal?
+        do {
+            seal = try configuration.storeKey.map { key throws(SealError) in try PayloadSeal(secret: key) }
+        } catch {
+            throw ConfigurationError(file: configuration.file, line: 0, key: "storeKey", reason: error.description)
+        }
+        return try openStore(configuration.store, seal: seal)
     }
 }

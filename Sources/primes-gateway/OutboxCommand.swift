@@ -19,7 +19,7 @@ enum OutboxCommand {
         let action = arguments.positionals.first ?? ""
         switch action {
         case "status":
-            let store = try GatewayRuntime.openStore(configuration.store)
+            let store = try GatewayRuntime.openStore(for: configuration)
             let rows = try store.counts()
             if rows.isEmpty { print("the outbox is empty") }
             for row in rows {
@@ -29,7 +29,7 @@ enum OutboxCommand {
                         .padding(toLength: 12, withPad: " ", startingAt: 0) + String(row.count))
             }
         case "dead-letters":
-            let store = try GatewayRuntime.openStore(configuration.store)
+            let store = try GatewayRuntime.openStore(for: configuration)
             let letters = try store.deadLetters(limit: 1000)
             if letters.isEmpty { print("no dead letters") }
             for letter in letters {
@@ -40,7 +40,7 @@ enum OutboxCommand {
             guard arguments.positionals.count == 2, let id = Int64(arguments.positionals[1]) else {
                 throw UsageError.missingArgument("ID (a dead letter's number)", command: spec.name)
             }
-            let store = try GatewayRuntime.openStore(configuration.store)
+            let store = try GatewayRuntime.openStore(for: configuration)
             guard try store.replay(deadLetter: id, now: Date().timeIntervalSince1970) else {
                 printError("no dead letter \(id) waiting for a replay")
                 return ExitCode.recordsRejected

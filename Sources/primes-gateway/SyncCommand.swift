@@ -79,7 +79,7 @@ enum SyncCommand {
     }
 
     private static func status(_ configuration: GatewayConfiguration, json: Bool) throws -> Int32 {
-        guard let store = try GatewayRuntime.openStore(configuration.store) as? any SourceStore else {
+        guard let store = try GatewayRuntime.openStore(for: configuration) as? any SourceStore else {
             throw SyncError.storeWithoutCursors
         }
         let stored = try store.sourceStatuses()

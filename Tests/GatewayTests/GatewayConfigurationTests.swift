@@ -13,6 +13,11 @@ import Testing
             return
         }
         #expect(store.hasSuffix("run/outbox.sqlite"))
+        guard case .file(let key) = configuration.storeKey else {
+            Issue.record("expected the store key from a file")
+            return
+        }
+        #expect(key.hasSuffix("run/store.key"))
         #expect(configuration.clients.first?.tokenHashes.first?.matches("dev-token-not-secret") == true)
         #expect(configuration.clients.first?.maySubmit("scope-csv") == true)
         #expect(configuration.destinations(forSourceFormat: "canonical") == ["local-drop"])
@@ -45,6 +50,24 @@ import Testing
             try GatewayConfiguration.parse("delivery: {pauseProbeSeconds: soon}", file: "g.yaml")
         }
         #expect(error.key == "delivery.pauseProbeSeconds")
+    }
+
+    @Test func aStoreKeyIsASecretReferenceAndABadOneStopsTheStart() throws {
+        let inline = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse("storeKey: 0123abcd", file: "g.yaml")
+        }
+        #expect(inline.key == "storeKey")
+        let folder = try TemporaryDirectory()
+        let keyFile = try folder.write("store.key", "not-a-key\n")
+        var configuration = try GatewayConfiguration.parse(
+            "store: sqlite:\(folder.path("o.sqlite"))\nstoreKey: {file: \(keyFile)}", file: "g.yaml")
+        let error = try #require(throws: ConfigurationError.self) {
+            try GatewayRuntime.openStore(for: configuration)
+        }
+        #expect(error.key == "storeKey")
+        #expect(error.reason.contains("64 hexadecimal digits"))
+        configuration.storeKey = .environment("PRIMES_TEST_NO_SUCH_VARIABLE")
+        #expect(throws: ConfigurationError.self) { try GatewayRuntime.openStore(for: configuration) }
     }
 
     @Test func namesTheFileLineAndKeyOfAnUnknownKey() throws {

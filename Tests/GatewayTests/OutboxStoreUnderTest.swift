@@ -36,8 +36,8 @@ final class OutboxUnderTest: @unchecked Sendable {
         }
     }
 
-    func open() throws -> any OutboxStore {
-        try GatewayRuntime.openStore(location)
+    func open(seal: PayloadSeal? = nil) throws -> any OutboxStore {
+        try GatewayRuntime.openStore(location, seal: seal)
     }
 }
 
@@ -48,6 +48,17 @@ extension OutboxUnderTest {
         case .sqlite(let path): try SQLiteConnection(path: path).execute(sql)
         case .postgres(let url): try PostgresConnection(conninfo: url, password: nil).execute(sql)
         }
+    }
+
+    /// The payload column of every stored record, as the file or the server holds it.
+    func storedPayloads() throws -> [[UInt8]] {
+        let sql = "SELECT payload FROM records ORDER BY id"
+        let rows =
+            switch location {
+            case .sqlite(let path): try SQLiteConnection(path: path).query(sql)
+            case .postgres(let url): try PostgresConnection(conninfo: url, password: nil).query(sql)
+            }
+        return rows.compactMap { $0.first?.blob }
     }
 
     /// The versions recorded in `schema_migrations`, in order.

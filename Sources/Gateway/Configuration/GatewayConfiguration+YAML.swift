@@ -35,12 +35,13 @@ struct ConfigurationReader {
         let top = try mapping(
             root, key: "",
             allowed: [
-                "listeners", "store", "clients", "destinations", "routes", "delivery", "sources",
+                "listeners", "store", "storeKey", "clients", "destinations", "routes", "delivery", "sources",
             ])
         var configuration = GatewayConfiguration(
             file: file,
             store: try store(top["store"], line: root.line)
         )
+        if let node = top["storeKey"] { configuration.storeKey = try secret(node, key: "storeKey") }
         configuration.listeners = try list(top["listeners"], key: "listeners").enumerated().map {
             (index, node) throws(ConfigurationError) in try listener(node, key: "listeners[\(index)]")
         }

@@ -10,6 +10,8 @@ public struct GatewayConfiguration: Sendable {
     public var file: String
     public var listeners: [Listener]
     public var store: StoreLocation
+    /// The key that encrypts record payloads in the store (64 hexadecimal digits); nil stores them as they are.
+    public var storeKey: SecretReference?
     public var clients: [Client]
     public var destinations: [Destination]
     public var routes: [Route]

@@ -106,6 +106,12 @@ public final class DeliveryService: @unchecked Sendable {
             return .settled(dead(claim, "destination is not configured", [], log))
         }
         guard let isProbe = mayTry(target.name, now: now) else { return .settled(released(claim)) }
+        if let problem = claim.unreadablePayload {
+            metrics.increment("primes_deliveries_total", [("destination", target.name), ("outcome", "unreadable")])
+            log.error("delivery.unreadable_payload", ["reason": .safe(problem)])
+            return .settled(
+                DeliveryOutcome(delivery: claim, result: .release(reason: problem, nextAttempt: now + 60)))
+        }
         guard let agreement = target.agreement else {
             return .settled(dead(claim, "no data-sharing agreement: nothing is sent to this destination", [], log))
         }

@@ -104,6 +104,9 @@ public struct ClaimedDelivery: Sendable {
     public var heldContentHash: String?
     /// The record's changed fields, when it is a partial update pulled from a partner (`NewRecord`).
     public var changedFields: [String]? = nil
+    /// Why the stored payload could not be read (encrypted under another key, or with none configured); the
+    /// payload is then empty and the delivery goes back to the queue.
+    public var unreadablePayload: String? = nil
 }
 
 /// What happened to one claimed delivery.

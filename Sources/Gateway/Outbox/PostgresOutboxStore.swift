@@ -22,6 +22,8 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
     /// Concurrent enqueues share one transaction and one commit on one connection. The cost: two large
     /// batches arriving together are written one after the other rather than on two connections at once.
     let committer = GroupCommitter<NewBatch, BatchSummary>()
+    /// Encrypts payloads at rest when the configuration gives a store key.
+    private let seal: PayloadSeal?
 
     /// Opens the store at `url` and brings its schema to the latest version.
     ///
@@ -30,7 +32,11 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
     ///     `password_file=` or the environment variable named by `password_env=`. `pool_size=` caps the
     ///     connections of this instance (8 unless given).
     ///   - environment: where `password_env` is looked up.
-    public init(url: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// Connects to the server `url` names and migrates its schema; with `seal`, payloads are written encrypted.
+    public init(
+        url: String, seal: PayloadSeal? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws {
+        self.seal = seal
         location = try PostgresLocation(url: url)
         do {
             password = try location.password?.read(environment: environment)
@@ -115,6 +121,10 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
         for start in stride(from: 0, to: batch.records.count, by: Self.recordsPerStatement) {
             let chunk = batch.records[start..<min(start + Self.recordsPerStatement, batch.records.count)]
             let payloads = try chunk.enumerated().map { (offset, record) throws(StoreError) -> String in
+                // Sealed payloads travel as base64 text, decoded by the server.
+                if let seal {
+                    return Data(seal.seal(record.payload, contentHash: record.contentHash)).base64EncodedString()
+                }
                 // Canonical payloads are JSON, so UTF-8 text; anything else is refused, never mangled.
                 guard let text = String(bytes: record.payload, encoding: .utf8) else {
                     throw StoreError(operation: "enqueue", message: "record #\(start + offset) is not UTF-8 text")
@@ -133,7 +143,8 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
                 WITH record AS (
                     INSERT INTO records (batch_id, position, record_key, content_hash, payload, changed_fields)
                     SELECT $1, input.position, input.record_key, input.content_hash,
-                        convert_to(input.payload, 'UTF8'), input.changed_fields
+                        \(seal == nil ? "convert_to(input.payload, 'UTF8')" : "decode(input.payload, 'base64')"),
+                        input.changed_fields
                     FROM unnest($2::int[], $3::text[], $4::text[], $5::text[], $11::text[])
                         AS input(position, record_key, content_hash, payload, changed_fields)
                     ORDER BY input.position
@@ -200,10 +211,12 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
             guard let id = row[0].integer, let destination = row[1].text, let hash = row[3].text,
                 let attempt = row[5].integer, let key = row[6].text
             else { return nil }
+            let (payload, problem) = seal.opened(row[4].blob ?? [], contentHash: hash)
             return ClaimedDelivery(
                 id: id, destination: destination, recordKey: row[2].text, contentHash: hash,
-                payload: row[4].blob ?? [], attempt: Int(attempt), idempotencyKey: key, remoteId: row[7].text,
-                heldContentHash: row[8].text, changedFields: ChangedFields.list(row[9].text))
+                payload: payload, attempt: Int(attempt), idempotencyKey: key, remoteId: row[7].text,
+                heldContentHash: row[8].text, changedFields: ChangedFields.list(row[9].text),
+                unreadablePayload: problem)
         }
     }
 

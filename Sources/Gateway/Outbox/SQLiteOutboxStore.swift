@@ -22,8 +22,12 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
     private let checkpointer: WALCheckpointer
     /// Concurrent enqueues share a transaction and its fsync (`synchronous=FULL` stays as it is).
     let committer = GroupCommitter<NewBatch, BatchSummary>()
+    /// Encrypts payloads at rest when the configuration gives a store key.
+    private let seal: PayloadSeal?
 
-    public init(path: String) throws {
+    /// Opens (creating when missing) the store at `path`; with `seal`, payloads are written encrypted.
+    public init(path: String, seal: PayloadSeal? = nil) throws {
+        self.seal = seal
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         connection = try SQLiteConnection(path: path)
@@ -73,7 +77,7 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
                     + "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 [
                     .text(batch.id), .integer(Int64(position)), record.key.map(SQLValue.text) ?? .null,
-                    .text(record.contentHash), .blob(record.payload),
+                    .text(record.contentHash), .blob(seal.stored(record.payload, contentHash: record.contentHash)),
                     ChangedFields.column(record.changedFields).map(SQLValue.text) ?? .null,
                 ])
             let recordId = connection.lastInsertedRow
@@ -135,12 +139,13 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
                         "UPDATE deliveries SET state = 'delivering', attempts = attempts + 1, lease_until = ?1 "
                             + "WHERE id = ?2",
                         [.real(now + lease), .integer(id)])
+                    let (payload, problem) = seal.opened(row[4].blob ?? [], contentHash: hash)
                     claimed.append(
                         ClaimedDelivery(
                             id: id, destination: destination, recordKey: row[2].text, contentHash: hash,
-                            payload: row[4].blob ?? [], attempt: Int(row[5].integer ?? 0) + 1, idempotencyKey: key,
+                            payload: payload, attempt: Int(row[5].integer ?? 0) + 1, idempotencyKey: key,
                             remoteId: row[7].text, heldContentHash: row[8].text,
-                            changedFields: ChangedFields.list(row[9].text)))
+                            changedFields: ChangedFields.list(row[9].text), unreadablePayload: problem))
                 }
                 return claimed
             }

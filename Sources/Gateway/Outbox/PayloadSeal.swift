@@ -1,0 +1,124 @@
+import CSodium
+import Foundation
+
+/// Encrypts record payloads as a store writes them and decrypts them as it reads them back, so that the
+/// people a queue holds are not readable from its file, its backups or its PostgreSQL server.
+///
+/// A sealed payload is `PGS1`, a random 24-byte nonce, then the payload encrypted with XChaCha20-Poly1305
+/// (libsodium) under the store key, with the row's content hash as associated data: a payload moved onto
+/// another row, or altered, fails to open. Payloads written before a key was configured are canonical
+/// JSON (they begin with `{`) and are read as they are, so a key can be added to a running queue.
+///
+/// The content hash beside each payload is not encrypted: it is what change detection compares.
+public struct PayloadSeal: Sendable {
+    static let keyBytes = Int(crypto_aead_xchacha20poly1305_ietf_KEYBYTES)
+    private static let nonceBytes = Int(crypto_aead_xchacha20poly1305_ietf_NPUBBYTES)
+    private static let tagBytes = Int(crypto_aead_xchacha20poly1305_ietf_ABYTES)
+    private static let marker = Array("PGS1".utf8)
+
+    private let key: [UInt8]
+
+    /// A seal with a 32-byte key.
+    public init(key: [UInt8]) throws(SealError) {
+        guard key.count == Self.keyBytes else { throw .badKey("the key is \(key.count) bytes, not 32") }
+        Sodium.ensureInitialised()
+        self.key = key
+    }
+
+    /// The key a secret holds, written as 64 hexadecimal digits (`openssl rand -hex 32`).
+    public init(secret: SecretReference) throws(SealError) {
+        let text: String
+        do {
+            text = try secret.read()
+        } catch {
+            throw .badKey(error.description)
+        }
+        guard let key = Self.bytes(hex: text.trimmingCharacters(in: .whitespaces)) else {
+            throw .badKey("the store key in \(secret) is not 64 hexadecimal digits (make one with openssl rand -hex 32)")
+        }
+        try self.init(key: key)
+    }
+
+    /// `payload` encrypted, bound to the content hash stored beside it.
+    func seal(_ payload: [UInt8], contentHash: String) -> [UInt8] {
+        var nonce = [UInt8](repeating: 0, count: Self.nonceBytes)
+        randombytes_buf(&nonce, nonce.count)
+        var sealed = [UInt8](repeating: 0, count: payload.count + Self.tagBytes)
+        var sealedLength: UInt64 = 0
+        let associated = Array(contentHash.utf8)
+        _ = crypto_aead_xchacha20poly1305_ietf_encrypt(
+            &sealed, &sealedLength, payload, UInt64(payload.count), associated, UInt64(associated.count), nil,
+            nonce, key)
+        return Self.marker + nonce + sealed.prefix(Int(sealedLength))
+    }
+
+    /// The payload `stored` holds; nil when it is sealed but does not open with this key and content hash.
+    func open(_ stored: [UInt8], contentHash: String) -> [UInt8]? {
+        guard Self.isSealed(stored) else { return stored }
+        let headerBytes = Self.marker.count + Self.nonceBytes
+        guard stored.count >= headerBytes + Self.tagBytes else { return nil }
+        let nonce = Array(stored[Self.marker.count..<headerBytes])
+        let sealed = Array(stored[headerBytes...])
+        var payload = [UInt8](repeating: 0, count: sealed.count - Self.tagBytes)
+        var payloadLength: UInt64 = 0
+        let associated = Array(contentHash.utf8)
+        let status = crypto_aead_xchacha20poly1305_ietf_decrypt(
+            &payload, &payloadLength, nil, sealed, UInt64(sealed.count), associated, UInt64(associated.count), nonce,
+            key)
+        guard status == 0 else { return nil }
+        return Array(payload.prefix(Int(payloadLength)))
+    }
+
+    static func isSealed(_ stored: [UInt8]) -> Bool {
+        stored.starts(with: marker)
+    }
+
+    private static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count == 2 * keyBytes else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(keyBytes)
+        for position in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = value(digits[position]), let low = value(digits[position + 1]) else { return nil }
+            bytes.append(high << 4 | low)
+        }
+        return bytes
+    }
+}
+
+/// A store key that cannot be used.
+public enum SealError: Error, Sendable, Equatable, CustomStringConvertible {
+    case badKey(String)
+
+    public var description: String {
+        switch self {
+        case .badKey(let reason): reason
+        }
+    }
+}
+
+extension Optional where Wrapped == PayloadSeal {
+    /// The bytes to store for `payload`: sealed when there is a seal, as they are otherwise.
+    func stored(_ payload: [UInt8], contentHash: String) -> [UInt8] {
+        self?.seal(payload, contentHash: contentHash) ?? payload
+    }
+
+    /// The payload of stored bytes, or why it cannot be read: sealed with no seal configured, or sealed under
+    /// another key.
+    func opened(_ stored: [UInt8], contentHash: String) -> (payload: [UInt8], problem: String?) {
+        guard PayloadSeal.isSealed(stored) else { return (stored, nil) }
+        guard let self else { return ([], "the payload is encrypted and no storeKey is configured") }
+        guard let payload = self.open(stored, contentHash: contentHash) else {
+            return ([], "the payload does not open with the configured storeKey")
+        }
+        return (payload, nil)
+    }
+}
