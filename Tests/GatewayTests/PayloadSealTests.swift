@@ -1,7 +1,7 @@
 import Foundation
-import TestSupport
 import PrimesLogging
 import PrimesModel
+import TestSupport
 import Testing
 
 @testable import Gateway
@@ -9,7 +9,8 @@ import Testing
 /// Payloads encrypted at rest: what the store file or server holds, and what a worker gets back.
 @Suite struct PayloadSealTests {
     static let key = [UInt8](repeating: 7, count: 32)
-    static let payload = Array(#"{"recordType":"person","id":"TST-00001","name":{"given":"Testa","family":"Sealed"}}"#.utf8)
+    static let payload = Array(
+        #"{"recordType":"person","id":"TST-00001","name":{"given":"Testa","family":"Sealed"}}"#.utf8)
 
     @Test func aSealedPayloadOpensOnlyWithItsKeyAndItsContentHash() throws {
         let seal = try PayloadSeal(key: Self.key)
@@ -115,6 +116,8 @@ extension PayloadSealTests {
 extension Array where Element == UInt8 {
     fileprivate func contains(subsequence: [UInt8]) -> Bool {
         guard !subsequence.isEmpty, count >= subsequence.count else { return false }
-        return (0...(count - subsequence.count)).contains { self[$0..<($0 + subsequence.count)].elementsEqual(subsequence) }
+        return (0...(count - subsequence.count)).contains {
+            self[$0..<($0 + subsequence.count)].elementsEqual(subsequence)
+        }
     }
 }

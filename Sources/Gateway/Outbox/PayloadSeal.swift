@@ -34,7 +34,8 @@ public struct PayloadSeal: Sendable {
             throw .badKey(error.description)
         }
         guard let key = Self.bytes(hex: text.trimmingCharacters(in: .whitespaces)) else {
-            throw .badKey("the store key in \(secret) is not 64 hexadecimal digits (make one with openssl rand -hex 32)")
+            throw .badKey(
+                "the store key in \(secret) is not 64 hexadecimal digits (make one with openssl rand -hex 32)")
         }
         try self.init(key: key)
     }
