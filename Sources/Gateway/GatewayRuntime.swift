@@ -50,11 +50,42 @@ public final class GatewayRuntime: Sendable {
                 DeliveryService.Target(
                     name: destination.name, destination: try kinds.make(destination, environment: environment),
                     agreement: agreement, retry: destination.retry,
-                    pulledBy: configuration.sources(pullingFrom: destination).map(\.name)))
+                    pulledBy: configuration.sources(pullingFrom: destination).map(\.name),
+                    pseudonymKey: try Self.pseudonymKey(for: destination, agreement: agreement, in: configuration)))
         }
         delivery = DeliveryService(
             store: store, targets: targets, settings: configuration.delivery, metrics: metrics, logger: logger)
         ingestor = Ingestor(environment: environment, store: store, configuration: configuration)
+    }
+
+    /// The destination's pseudonym key, required when its agreement makes pseudonyms: a record that would
+    /// need one is never sent with the value it replaces.
+    private static func pseudonymKey(
+        for destination: GatewayConfiguration.Destination, agreement: DataSharingAgreement?,
+        in configuration: GatewayConfiguration
+    ) throws(ConfigurationError) -> [UInt8]? {
+        let key = "destinations[\(destination.name)].pseudonymKey"
+        guard let secret = destination.pseudonymKey else {
+            if agreement?.needsPseudonymKey == true {
+                throw ConfigurationError(
+                    file: configuration.file, line: destination.line, key: key,
+                    reason: "agreement \(agreement?.name ?? "") makes pseudonyms: give {file: PATH} or {env: NAME}")
+            }
+            return nil
+        }
+        let text: String
+        do {
+            text = try secret.read()
+        } catch {
+            throw ConfigurationError(
+                file: configuration.file, line: destination.line, key: key, reason: error.description)
+        }
+        guard text.utf8.count >= 32 else {
+            throw ConfigurationError(
+                file: configuration.file, line: destination.line, key: key,
+                reason: "a pseudonym key has at least 32 characters (openssl rand -hex 32)")
+        }
+        return Array(text.utf8)
     }
 
     /// The store a location names, its schema migrated to the latest version; with `seal`, payloads are

@@ -232,4 +232,35 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
         try service.deliverDue(now: start + 400)
         #expect(partner.received.count == 2)
     }
+
+    @Test func aDestinationWhoseAgreementMakesPseudonymsNeedsItsKeyAndGetsOnlyPseudonyms() throws {
+        let folder = try TemporaryDirectory()
+        let agreement = try DataSharingAgreementTests.transforming(folder)
+        var destination = GatewayConfiguration.Destination(
+            name: "drop", kind: "file", directory: folder.path("drop"), format: "canonical",
+            agreement: agreement.file)
+        var configuration = GatewayConfiguration(
+            file: "g.yaml", store: .sqlite(path: folder.path("outbox.sqlite")), destinations: [destination],
+            routes: [.init(from: "canonical", to: ["drop"])])
+        let logger = Logger(label: "test", style: .json, sink: LogSink { _ in })
+        let refused = try #require(throws: ConfigurationError.self) {
+            try GatewayRuntime(configuration: configuration, environment: TestEnvironment.adapters, logger: logger)
+        }
+        #expect(refused.key == "destinations[drop].pseudonymKey")
+
+        destination.pseudonymKey = .file(try folder.write("psn.key", String(repeating: "5e", count: 32)))
+        configuration.destinations = [destination]
+        let runtime = try GatewayRuntime(
+            configuration: configuration, environment: TestEnvironment.adapters, logger: logger)
+        _ = try runtime.ingestor.ingest(
+            try FileInput(path: RepositoryPaths.fixture("gateway/every-field-person.ndjson")), format: "canonical",
+            client: "test")
+        try runtime.delivery.drain()
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path("drop"))
+        let text = try String(contentsOfFile: folder.path("drop/" + (files.first ?? "")), encoding: .utf8)
+        #expect(!text.contains("TST-000000901"))
+        #expect(!text.contains("1990-04-12"))
+        #expect(text.contains("\"psn-"))
+        #expect(text.contains("\"1990\""))
+    }
 }

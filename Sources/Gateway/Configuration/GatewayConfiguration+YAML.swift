@@ -181,7 +181,7 @@ struct ConfigurationReader {
             node, key: key,
             allowed: [
                 "name", "kind", "url", "directory", "auth", "caCertificate", "clientCertificate", "clientKey", "ping",
-                "format", "mapping", "agreement", "retry",
+                "format", "mapping", "agreement", "pseudonymKey", "retry",
             ])
         func text(_ name: String) throws(ConfigurationError) -> String? {
             try fields[name].map { (node) throws(ConfigurationError) in try scalar(node, key: key + "." + name) }
@@ -203,6 +203,9 @@ struct ConfigurationReader {
             line: node.line
         )
         if let auth = fields["auth"] { destination.auth = try self.auth(auth, key: key + ".auth") }
+        if let secret = fields["pseudonymKey"] {
+            destination.pseudonymKey = try self.secret(secret, key: key + ".pseudonymKey")
+        }
         if let retry = fields["retry"] { destination.retry = try self.retry(retry, key: key + ".retry") }
         if let ping = fields["ping"] {
             guard kind == "ping" else { throw fail(ping, key + ".ping", "only a ping destination takes ping:") }

@@ -160,6 +160,8 @@ extension GatewayConfiguration {
         public var mapping: String?
         /// The data-sharing agreement file; without one the destination receives nothing.
         public var agreement: String?
+        /// The secret under which the agreement's `pseudonym` transformations are made for this destination.
+        public var pseudonymKey: SecretReference?
         public var retry: RetryPolicy
         /// The line of the destination in the file, for start-up messages.
         public var line: Int

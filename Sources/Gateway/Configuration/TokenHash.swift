@@ -56,6 +56,17 @@ public struct TokenHash: Sendable, Equatable {
         return out
     }
 
+    /// HMAC-SHA-256 of `message` under `key` (any length), from libsodium.
+    static func hmacSHA256(_ message: [UInt8], key: [UInt8]) -> [UInt8] {
+        Sodium.ensureInitialised()
+        var state = crypto_auth_hmacsha256_state()
+        var out = [UInt8](repeating: 0, count: Int(crypto_auth_hmacsha256_BYTES))
+        _ = crypto_auth_hmacsha256_init(&state, key, key.count)
+        _ = crypto_auth_hmacsha256_update(&state, message, UInt64(message.count))
+        _ = crypto_auth_hmacsha256_final(&state, &out)
+        return out
+    }
+
     static func bytes(fromHex text: String) -> [UInt8]? {
         let characters = Array(text.lowercased().utf8)
         guard characters.count % 2 == 0 else { return nil }

@@ -19,16 +19,19 @@ public final class DeliveryService: @unchecked Sendable {
         public var retry: RetryPolicy
         /// The sources that pull from the same system: each delivery tells their loop guard what it wrote.
         public var pulledBy: [String]
+        /// The key of the agreement's `pseudonym` transformations for this destination.
+        public var pseudonymKey: [UInt8]?
 
         public init(
             name: String, destination: any RecordDestination, agreement: DataSharingAgreement?, retry: RetryPolicy,
-            pulledBy: [String] = []
+            pulledBy: [String] = [], pseudonymKey: [UInt8]? = nil
         ) {
             self.name = name
             self.destination = destination
             self.agreement = agreement
             self.retry = retry
             self.pulledBy = pulledBy
+            self.pseudonymKey = pseudonymKey
         }
     }
 
@@ -121,7 +124,8 @@ public final class DeliveryService: @unchecked Sendable {
         }
         let record: CanonicalRecord
         do {
-            record = try agreement.apply(toJSON: try DataSharingAgreement.json(of: claim.payload))
+            record = try agreement.apply(
+                toJSON: try DataSharingAgreement.json(of: claim.payload), pseudonymKey: target.pseudonymKey)
         } catch {
             return .settled(dead(claim, "cannot prepare the record", ["\(error)"], log))
         }

@@ -33,7 +33,8 @@ public struct PayloadSeal: Sendable {
         } catch {
             throw .badKey(error.description)
         }
-        guard let key = Self.bytes(hex: text.trimmingCharacters(in: .whitespaces)) else {
+        let digits = text.trimmingCharacters(in: .whitespaces)
+        guard digits.utf8.count == 2 * Self.keyBytes, let key = TokenHash.bytes(fromHex: digits) else {
             throw .badKey(
                 "the store key in \(secret) is not 64 hexadecimal digits (make one with openssl rand -hex 32)")
         }
@@ -72,26 +73,6 @@ public struct PayloadSeal: Sendable {
 
     static func isSealed(_ stored: [UInt8]) -> Bool {
         stored.starts(with: marker)
-    }
-
-    private static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count == 2 * keyBytes else { return nil }
-        func value(_ digit: UInt8) -> UInt8? {
-            switch digit {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(keyBytes)
-        for position in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = value(digits[position]), let low = value(digits[position + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return bytes
     }
 }
 
