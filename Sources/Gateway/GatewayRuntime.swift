@@ -53,8 +53,13 @@ public final class GatewayRuntime: Sendable {
                     pulledBy: configuration.sources(pullingFrom: destination).map(\.name),
                     pseudonymKey: try Self.pseudonymKey(for: destination, agreement: agreement, in: configuration)))
         }
+        let ledger = try configuration.ledgerDirectory.map { directory throws(LedgerError) in
+            try DisclosureLedger(directory: directory)
+        }
+        if let ledger { logger.info("ledger.ready", ["file": .safe(ledger.path)]) }
         delivery = DeliveryService(
-            store: store, targets: targets, settings: configuration.delivery, metrics: metrics, logger: logger)
+            store: store, targets: targets, settings: configuration.delivery, metrics: metrics, logger: logger,
+            ledger: ledger)
         ingestor = Ingestor(environment: environment, store: store, configuration: configuration)
     }
 

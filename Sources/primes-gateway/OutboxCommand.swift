@@ -2,14 +2,15 @@ import CommandLineSupport
 import Foundation
 import Gateway
 
-/// `primes-gateway outbox status|dead-letters|replay ID`: looks into the outbox of a configuration.
+/// `primes-gateway outbox status|dead-letters|replay ID|ledger`: looks into the outbox of a configuration, or
+/// checks its disclosure ledger.
 enum OutboxCommand {
     static let spec = CommandSpec(
         name: "outbox",
-        summary: "show the outbox (status, dead-letters) or replay a dead letter (replay ID)",
+        summary: "show the outbox (status, dead-letters), replay a dead letter (replay ID), check the ledger (ledger)",
         options: [.init("config", value: "FILE", required: true, help: "the gateway's configuration file")],
         positionals: [
-            .init("ACTION", optional: false, help: "status, dead-letters or replay"),
+            .init("ACTION", optional: false, help: "status, dead-letters, replay or ledger"),
             .init("ID", help: "the dead letter to replay"),
         ]
     )
@@ -46,9 +47,33 @@ enum OutboxCommand {
                 return ExitCode.recordsRejected
             }
             print("dead letter \(id) is queued again; a running server or the next push delivers it")
+        case "ledger":
+            return try checkLedger(configuration)
         default:
             throw UsageError.unexpectedArgument(action, command: spec.name)
         }
         return ExitCode.success
+    }
+
+    /// Verifies every ledger file's chain: exit 0 when all hold, 1 naming the first broken line of each that
+    /// does not.
+    private static func checkLedger(_ configuration: GatewayConfiguration) throws -> Int32 {
+        guard let directory = configuration.ledgerDirectory else {
+            printError("the configuration keeps no ledger")
+            return ExitCode.recordsRejected
+        }
+        let files = DisclosureLedger.files(in: directory)
+        if files.isEmpty { print("no ledger files in \(directory): nothing has been sent") }
+        var intact = true
+        for file in files {
+            switch try DisclosureLedger.verify(path: file) {
+            case .intact(let entries):
+                print("\(file): \(entries) entries, chain intact")
+            case .broken(let line, let reason):
+                intact = false
+                print("\(file): BROKEN at line \(line): \(reason)")
+            }
+        }
+        return intact ? ExitCode.success : ExitCode.recordsRejected
     }
 }

@@ -47,6 +47,33 @@ import Testing
         #expect(status.standardOutput.contains("delivered   12"))
     }
 
+    @Test func everyRecordSentIsInTheLedgerAndATamperedLedgerIsCaught() throws {
+        let folder = try TemporaryDirectory()
+        let config = try Self.configuration(in: folder)
+        let fixture = RepositoryPaths.fixture("canonical/family-of-five.ndjson")
+        for _ in 0..<2 {
+            let push = try ProcessRunner.gateway([
+                "push", "--config", config, "--destination", "drop", "--from", "canonical", fixture,
+            ])
+            #expect(push.status == 0, "\(push.standardError)")
+        }
+        // The second push sent nothing: every record was unchanged.
+        let check = try ProcessRunner.gateway(["outbox", "ledger", "--config", config])
+        #expect(check.status == 0, "\(check.standardError)")
+        #expect(check.standardOutput.contains("6 entries, chain intact"))
+
+        let ledger = folder.path("ledger/ledger-1.jsonl")
+        let text = try String(contentsOfFile: ledger, encoding: .utf8)
+        #expect(text.contains(#""agreement":"sample-case-referral""#))
+        #expect(text.contains(#""name.family","name.given""#))
+        #expect(!text.contains("Testchild") && !text.contains("1990"))
+        try text.replacingOccurrences(of: #""destination":"drop""#, with: #""destination":"elsewhere""#)
+            .write(toFile: ledger, atomically: true, encoding: .utf8)
+        let tampered = try ProcessRunner.gateway(["outbox", "ledger", "--config", config])
+        #expect(tampered.status == 1)
+        #expect(tampered.standardOutput.contains("BROKEN at line 1"))
+    }
+
     @Test func aDestinationWithoutAnAgreementGetsNothingAndSaysSo() throws {
         let folder = try TemporaryDirectory()
         let config = try Self.configuration(in: folder)

@@ -133,6 +133,14 @@ public struct DataSharingAgreement: Sendable, Equatable {
 
     /// The same, from a record's JSON form, as the outbox stores it: one decoding fewer per delivery.
     public func apply(toJSON full: JSONValue, pseudonymKey: [UInt8]? = nil) throws -> CanonicalRecord {
+        try share(full, pseudonymKey: pseudonymKey).record
+    }
+
+    /// The record as it may leave, and the fields it then carries (`name.family`, `birthDate`), as the
+    /// disclosure ledger records them.
+    public func share(_ full: JSONValue, pseudonymKey: [UInt8]? = nil) throws -> (
+        record: CanonicalRecord, fields: [String]
+    ) {
         guard case .object(let object) = full, let recordType = object["recordType"] else {
             throw AgreementError.incompleteRecord(
                 agreement: name, issue: FieldIssue(field: "recordType", rule: "required field is missing"))
@@ -151,7 +159,7 @@ public struct DataSharingAgreement: Sendable, Equatable {
             Result { () throws(JSONScanError) in try CanonicalJSONDecoding.decode(raw) }
         }
         switch decoded {
-        case .success(let record): return record
+        case .success(let record): return (record, Self.fieldNames(of: kept))
         case .failure(let error):
             throw AgreementError.incompleteRecord(
                 agreement: name, issue: FieldIssue(field: error.field, rule: error.rule))
@@ -179,6 +187,20 @@ public struct DataSharingAgreement: Sendable, Equatable {
             }
             return .string("psn-" + String(lowerHex(TokenHash.hmacSHA256(Array(text.utf8), key: key)).prefix(32)))
         }
+    }
+
+    /// The top-level members of a record, and the members of those that are objects, by their paths.
+    private static func fieldNames(of record: JSONValue) -> [String] {
+        guard case .object(let object) = record else { return [] }
+        var names: [String] = []
+        for (key, value) in object where key != "recordType" {
+            if case .object(let parts) = value, !parts.isEmpty {
+                names += parts.keys.map { "\(key).\($0)" }
+            } else {
+                names.append(key)
+            }
+        }
+        return names.sorted()
     }
 
     /// Parses a stored canonical record into its JSON form, with the canonical reader's scanner.

@@ -35,13 +35,21 @@ struct ConfigurationReader {
         let top = try mapping(
             root, key: "",
             allowed: [
-                "listeners", "store", "storeKey", "clients", "destinations", "routes", "delivery", "sources",
+                "listeners", "store", "storeKey", "ledger", "clients", "destinations", "routes", "delivery",
+                "sources",
             ])
         var configuration = GatewayConfiguration(
             file: file,
             store: try store(top["store"], line: root.line)
         )
         if let node = top["storeKey"] { configuration.storeKey = try secret(node, key: "storeKey") }
+        configuration.ledgerDirectory = path("ledger")
+        if let node = top["ledger"] {
+            let fields = try mapping(node, key: "ledger", allowed: ["directory"])
+            if let directory = fields["directory"] {
+                configuration.ledgerDirectory = path(try scalar(directory, key: "ledger.directory"))
+            }
+        }
         configuration.listeners = try list(top["listeners"], key: "listeners").enumerated().map {
             (index, node) throws(ConfigurationError) in try listener(node, key: "listeners[\(index)]")
         }

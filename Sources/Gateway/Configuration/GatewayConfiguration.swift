@@ -10,6 +10,9 @@ public struct GatewayConfiguration: Sendable {
     public var file: String
     public var listeners: [Listener]
     public var store: StoreLocation
+    /// Where the disclosure ledger is kept; a configuration file gives `ledger/` beside itself unless it says
+    /// otherwise. Nil keeps no ledger (configurations built in code, for tests).
+    public var ledgerDirectory: String?
     /// The key that encrypts record payloads in the store (64 hexadecimal digits); nil stores them as they are.
     public var storeKey: SecretReference?
     public var clients: [Client]

@@ -104,6 +104,12 @@ func lowerHex(_ bytes: [UInt8]) -> String {
 
 /// libsodium must be initialised once before use; `sodium_init` is safe to call from several threads.
 enum Sodium {
+    /// Fills `bytes` from the system's random source.
+    static func randomBytes(_ bytes: inout [UInt8]) {
+        ensureInitialised()
+        randombytes_buf(&bytes, bytes.count)
+    }
+
     static func ensureInitialised() {
         _ = initialised
     }

@@ -40,6 +40,8 @@ public final class DeliveryService: @unchecked Sendable {
     private let targets: [String: Target]
     private let settings: GatewayConfiguration.DeliverySettings
     private let logger: Logger
+    /// Where every record sent is recorded before its delivery is marked done; nil records nothing (tests).
+    private let ledger: DisclosureLedger?
 
     private let lock = NSLock()
     private var stopping = false
@@ -51,8 +53,9 @@ public final class DeliveryService: @unchecked Sendable {
 
     public init(
         store: any OutboxStore, targets: [Target], settings: GatewayConfiguration.DeliverySettings,
-        metrics: GatewayMetrics = GatewayMetrics(), logger: Logger
+        metrics: GatewayMetrics = GatewayMetrics(), logger: Logger, ledger: DisclosureLedger? = nil
     ) {
+        self.ledger = ledger
         self.store = store
         self.targets = Dictionary(targets.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         self.settings = settings
@@ -67,14 +70,29 @@ public final class DeliveryService: @unchecked Sendable {
         guard !claimed.isEmpty else { return 0 }
         let prepared = claimed.map { prepare($0, now: now) }
         try recordWrites(prepared)
+        var disclosures: [DisclosureLedger.Disclosure] = []
         let outcomes = prepared.map { item in
             switch item {
-            case .settled(let outcome): outcome
-            case .ready(let send): deliver(send)
+            case .settled(let outcome): return outcome
+            case .ready(let send):
+                let outcome = deliver(send)
+                if case .delivered = outcome.result, ledger != nil, let disclosure = Self.disclosure(of: send) {
+                    disclosures.append(disclosure)
+                }
+                return outcome
             }
         }
+        try ledger?.append(disclosures)
         try store.complete(outcomes, now: Date().timeIntervalSince1970)
         return claimed.count
+    }
+
+    /// What a record that was sent discloses: its destination, agreement and the fields it carried.
+    private static func disclosure(of send: Send) -> DisclosureLedger.Disclosure? {
+        guard let agreement = send.target.agreement else { return nil }
+        return DisclosureLedger.Disclosure(
+            destination: send.target.name, agreement: agreement.name, agreementVersion: agreement.version,
+            fields: send.fields, recordKey: send.claim.recordKey, idempotencyKey: send.claim.idempotencyKey)
     }
 
     /// Delivers until nothing is due, at most `rounds` claims; for `push` and tests.
@@ -97,6 +115,8 @@ public final class DeliveryService: @unchecked Sendable {
         var record: CanonicalRecord
         var context: DeliveryContext
         var log: Logger
+        /// The fields the record carries after the agreement, for the disclosure ledger.
+        var fields: [String]
         /// Sent to a paused destination to learn whether its credentials are accepted again.
         var isProbe: Bool
         /// When the round that claimed it began; a refusal pauses the destination from then.
@@ -123,9 +143,10 @@ public final class DeliveryService: @unchecked Sendable {
             return .settled(DeliveryOutcome(delivery: claim, result: .delivered(remoteId: claim.remoteId)))
         }
         let record: CanonicalRecord
+        let fields: [String]
         do {
-            record = try agreement.apply(
-                toJSON: try DataSharingAgreement.json(of: claim.payload), pseudonymKey: target.pseudonymKey)
+            (record, fields) = try agreement.share(
+                try DataSharingAgreement.json(of: claim.payload), pseudonymKey: target.pseudonymKey)
         } catch {
             return .settled(dead(claim, "cannot prepare the record", ["\(error)"], log))
         }
@@ -134,7 +155,8 @@ public final class DeliveryService: @unchecked Sendable {
             changedFields: claim.changedFields)
         return .ready(
             Send(
-                claim: claim, target: target, record: record, context: context, log: log, isProbe: isProbe,
+                claim: claim, target: target, record: record, context: context, log: log, fields: fields,
+                isProbe: isProbe,
                 roundStarted: now))
     }
 

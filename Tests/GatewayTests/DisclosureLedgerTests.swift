@@ -1,0 +1,103 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import Gateway
+
+/// The disclosure ledger: a hash chain of what was sent, which shows any line altered, removed or inserted.
+@Suite struct DisclosureLedgerTests {
+    static func disclosure(_ key: String?, to destination: String = "registry") -> DisclosureLedger.Disclosure {
+        DisclosureLedger.Disclosure(
+            destination: destination, agreement: "births", agreementVersion: "3", fields: ["birthDate", "name.family"],
+            recordKey: key,
+            idempotencyKey: sha256Hex(Array((key ?? "none").utf8)))
+    }
+
+    static func lines(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    @Test func entriesChainAcrossAppendsAndReopeningAndNameNoOne() throws {
+        let folder = try TemporaryDirectory()
+        let directory = folder.path("ledger")
+        var path = ""
+        var subject = ""
+        do {
+            let ledger = try DisclosureLedger(directory: directory)
+            path = ledger.path
+            subject = ledger.subject(of: "TST-00017")
+            try ledger.append([Self.disclosure("TST-00017"), Self.disclosure(nil)])
+            try ledger.append([Self.disclosure("TST-00018", to: "scope")])
+        }
+        let reopened = try DisclosureLedger(directory: directory)
+        #expect(reopened.path == path)
+        #expect(reopened.subject(of: "TST-00017") == subject)
+        try reopened.append([Self.disclosure("TST-00017")])
+
+        #expect(try DisclosureLedger.verify(path: path) == .intact(entries: 4))
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(!text.contains("TST-"))
+        #expect(text.components(separatedBy: subject).count - 1 == 2)
+        let last = try JSONDecoder().decode(
+            DisclosureLedger.Entry.self, from: Data(try #require(try Self.lines(path).last).utf8))
+        #expect(last.sequence == 4)
+        #expect(last.agreement == "births" && last.agreementVersion == "3")
+        #expect(last.fields == ["birthDate", "name.family"])
+    }
+
+    @Test func anAlteredARemovedOrAnInsertedLineBreaksTheChainThere() throws {
+        let folder = try TemporaryDirectory()
+        let ledger = try DisclosureLedger(directory: folder.path("ledger"))
+        try ledger.append((1...4).map { Self.disclosure("TST-0000\($0)") })
+        let original = try Self.lines(ledger.path)
+
+        func check(_ lines: [String]) throws -> DisclosureLedger.Verification {
+            let copy = folder.path("copy.jsonl")
+            try (lines.joined(separator: "\n") + "\n").write(toFile: copy, atomically: true, encoding: .utf8)
+            return try DisclosureLedger.verify(path: copy)
+        }
+        var altered = original
+        altered[1] = altered[1].replacingOccurrences(of: "\"registry\"", with: "\"elsewhere\"")
+        guard case .broken(2, let reason) = try check(altered) else {
+            Issue.record("an altered line goes unnoticed")
+            return
+        }
+        #expect(reason.contains("altered"))
+        var removed = original
+        removed.remove(at: 2)
+        #expect(
+            try check(removed)
+                == .broken(line: 3, reason: "does not follow the line before (a line removed or inserted)"))
+        #expect(try check(Array(original.prefix(3))) == .intact(entries: 3))
+    }
+
+    @Test func aLineCutShortByACrashIsDroppedAndTheChainGoesOn() throws {
+        let folder = try TemporaryDirectory()
+        let directory = folder.path("ledger")
+        var path = ""
+        do {
+            let ledger = try DisclosureLedger(directory: directory)
+            path = ledger.path
+            try ledger.append([Self.disclosure("TST-00001")])
+        }
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"sequence":2,"at":"20"#.utf8))
+        handle.closeFile()
+        let reopened = try DisclosureLedger(directory: directory)
+        try reopened.append([Self.disclosure("TST-00002")])
+        #expect(try DisclosureLedger.verify(path: path) == .intact(entries: 2))
+    }
+
+    @Test func twoWritersOfOneDirectoryEachKeepTheirOwnChain() throws {
+        let folder = try TemporaryDirectory()
+        let first = try DisclosureLedger(directory: folder.path("ledger"))
+        let second = try DisclosureLedger(directory: folder.path("ledger"))
+        #expect(first.path != second.path)
+        try first.append([Self.disclosure("TST-00001")])
+        try second.append([Self.disclosure("TST-00002"), Self.disclosure("TST-00003")])
+        #expect(DisclosureLedger.files(in: folder.path("ledger")) == [first.path, second.path])
+        #expect(try DisclosureLedger.verify(path: first.path) == .intact(entries: 1))
+        #expect(try DisclosureLedger.verify(path: second.path) == .intact(entries: 2))
+    }
+}
