@@ -53,6 +53,18 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
         return (Ingestor(environment: TestEnvironment.adapters, store: store, configuration: configuration), service)
     }
 
+    /// A store and a delivery service for one scripted partner `p` sharing `everyField`, with `fixture`
+    /// ingested.
+    static func scenario(_ folder: TemporaryDirectory, partner: ScriptedPartner, fixture: String) throws
+        -> (Ingestor, DeliveryService, Ingestor.Result)
+    {
+        let (ingestor, service) = try setUp(
+            folder, targets: [.init(name: "p", destination: partner, agreement: everyField, retry: quickRetry)])
+        let result = try ingestor.ingest(
+            try FileInput(path: RepositoryPaths.fixture(fixture)), format: "canonical", client: "test")
+        return (ingestor, service, result)
+    }
+
     @Test func aRecordWithEveryFieldReachesAFileSinkWithOnlyTheAgreedFields() throws {
         let folder = try TemporaryDirectory()
         let agreement = try DataSharingAgreement.load(
@@ -91,12 +103,7 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
             .retryable(reason: "HTTP 503", retryAfterSeconds: nil),
             .retryable(reason: "timed out", retryAfterSeconds: 0),
         ])
-        let (ingestor, service) = try Self.setUp(
-            folder,
-            targets: [.init(name: "p", destination: partner, agreement: Self.everyField, retry: Self.quickRetry)])
-        let result = try ingestor.ingest(
-            try FileInput(path: RepositoryPaths.fixture("canonical/stateless-person.ndjson")), format: "canonical",
-            client: "test")
+        let (ingestor, service, result) = try Self.scenario(folder, partner: partner, fixture: "canonical/stateless-person.ndjson")
         try service.drain()
         #expect(partner.received.count == 3)
         #expect(Set(partner.received).count == 1)
@@ -110,12 +117,7 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
         let folder = try TemporaryDirectory()
         let partner = ScriptedPartner(
             answers: [], otherwise: .permanent(reason: "HTTP 422", details: ["/sex: not allowed"]))
-        let (ingestor, service) = try Self.setUp(
-            folder,
-            targets: [.init(name: "p", destination: partner, agreement: Self.everyField, retry: Self.quickRetry)])
-        _ = try ingestor.ingest(
-            try FileInput(path: RepositoryPaths.fixture("canonical/stateless-person.ndjson")), format: "canonical",
-            client: "test")
+        let (ingestor, service, _) = try Self.scenario(folder, partner: partner, fixture: "canonical/stateless-person.ndjson")
         try service.drain()
         let letters = try ingestor.store.deadLetters(limit: 10)
         #expect(letters.count == 1)
@@ -133,12 +135,7 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
     @Test func retriesStopAtTheMaximumAndTheDeliveryIsDead() throws {
         let folder = try TemporaryDirectory()
         let partner = ScriptedPartner(answers: [], otherwise: .retryable(reason: "HTTP 500", retryAfterSeconds: nil))
-        let (ingestor, service) = try Self.setUp(
-            folder,
-            targets: [.init(name: "p", destination: partner, agreement: Self.everyField, retry: Self.quickRetry)])
-        _ = try ingestor.ingest(
-            try FileInput(path: RepositoryPaths.fixture("canonical/stateless-person.ndjson")), format: "canonical",
-            client: "test")
+        let (ingestor, service, _) = try Self.scenario(folder, partner: partner, fixture: "canonical/stateless-person.ndjson")
         try service.drain()
         #expect(partner.received.count == 4)
         #expect(try ingestor.store.deadLetters(limit: 10).first?.reason.hasPrefix("gave up after 4 attempts") == true)
@@ -177,12 +174,7 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
     @Test func refusedCredentialsPauseTheDestinationWithoutCountingAnAttempt() throws {
         let folder = try TemporaryDirectory()
         let partner = ScriptedPartner(answers: [], otherwise: .authenticationFailed(reason: "HTTP 401"))
-        let (ingestor, service) = try Self.setUp(
-            folder,
-            targets: [.init(name: "p", destination: partner, agreement: Self.everyField, retry: Self.quickRetry)])
-        let result = try ingestor.ingest(
-            try FileInput(path: RepositoryPaths.fixture("canonical/family-of-five.ndjson")), format: "canonical",
-            client: "test")
+        let (ingestor, service, result) = try Self.scenario(folder, partner: partner, fixture: "canonical/family-of-five.ndjson")
         try service.drain()
         #expect(partner.received.count == 1)
         let deliveries = try #require(try ingestor.store.batch(result.batch)).records.flatMap(\.deliveries)
@@ -192,12 +184,7 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
     @Test func aPausedDestinationIsProbedOnceItsWaitIsOverAndResumesWhenThePartnerAcceptsAgain() throws {
         let folder = try TemporaryDirectory()
         let partner = ScriptedPartner(answers: [.authenticationFailed(reason: "HTTP 401")])
-        let (ingestor, service) = try Self.setUp(
-            folder,
-            targets: [.init(name: "p", destination: partner, agreement: Self.everyField, retry: Self.quickRetry)])
-        let result = try ingestor.ingest(
-            try FileInput(path: RepositoryPaths.fixture("canonical/family-of-five.ndjson")), format: "canonical",
-            client: "test")
+        let (ingestor, service, result) = try Self.scenario(folder, partner: partner, fixture: "canonical/family-of-five.ndjson")
         let start = Date().timeIntervalSince1970
 
         // Refused: the destination pauses, and nothing more goes to it before its probe is due.
@@ -218,12 +205,7 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
     @Test func aProbeRefusedAgainKeepsTheDestinationPaused() throws {
         let folder = try TemporaryDirectory()
         let partner = ScriptedPartner(answers: [], otherwise: .authenticationFailed(reason: "HTTP 401"))
-        let (ingestor, service) = try Self.setUp(
-            folder,
-            targets: [.init(name: "p", destination: partner, agreement: Self.everyField, retry: Self.quickRetry)])
-        _ = try ingestor.ingest(
-            try FileInput(path: RepositoryPaths.fixture("canonical/family-of-five.ndjson")), format: "canonical",
-            client: "test")
+        let (ingestor, service, _) = try Self.scenario(folder, partner: partner, fixture: "canonical/family-of-five.ndjson")
         let start = Date().timeIntervalSince1970
         try service.deliverDue(now: start)
         try service.deliverDue(now: start + 310)
