@@ -103,7 +103,8 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
             .retryable(reason: "HTTP 503", retryAfterSeconds: nil),
             .retryable(reason: "timed out", retryAfterSeconds: 0),
         ])
-        let (ingestor, service, result) = try Self.scenario(folder, partner: partner, fixture: "canonical/stateless-person.ndjson")
+        let (ingestor, service, result) = try Self.scenario(
+            folder, partner: partner, fixture: "canonical/stateless-person.ndjson")
         try service.drain()
         #expect(partner.received.count == 3)
         #expect(Set(partner.received).count == 1)
@@ -117,7 +118,8 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
         let folder = try TemporaryDirectory()
         let partner = ScriptedPartner(
             answers: [], otherwise: .permanent(reason: "HTTP 422", details: ["/sex: not allowed"]))
-        let (ingestor, service, _) = try Self.scenario(folder, partner: partner, fixture: "canonical/stateless-person.ndjson")
+        let (ingestor, service, _) = try Self.scenario(
+            folder, partner: partner, fixture: "canonical/stateless-person.ndjson")
         try service.drain()
         let letters = try ingestor.store.deadLetters(limit: 10)
         #expect(letters.count == 1)
@@ -135,7 +137,8 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
     @Test func retriesStopAtTheMaximumAndTheDeliveryIsDead() throws {
         let folder = try TemporaryDirectory()
         let partner = ScriptedPartner(answers: [], otherwise: .retryable(reason: "HTTP 500", retryAfterSeconds: nil))
-        let (ingestor, service, _) = try Self.scenario(folder, partner: partner, fixture: "canonical/stateless-person.ndjson")
+        let (ingestor, service, _) = try Self.scenario(
+            folder, partner: partner, fixture: "canonical/stateless-person.ndjson")
         try service.drain()
         #expect(partner.received.count == 4)
         #expect(try ingestor.store.deadLetters(limit: 10).first?.reason.hasPrefix("gave up after 4 attempts") == true)
@@ -174,7 +177,8 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
     @Test func refusedCredentialsPauseTheDestinationWithoutCountingAnAttempt() throws {
         let folder = try TemporaryDirectory()
         let partner = ScriptedPartner(answers: [], otherwise: .authenticationFailed(reason: "HTTP 401"))
-        let (ingestor, service, result) = try Self.scenario(folder, partner: partner, fixture: "canonical/family-of-five.ndjson")
+        let (ingestor, service, result) = try Self.scenario(
+            folder, partner: partner, fixture: "canonical/family-of-five.ndjson")
         try service.drain()
         #expect(partner.received.count == 1)
         let deliveries = try #require(try ingestor.store.batch(result.batch)).records.flatMap(\.deliveries)
@@ -184,7 +188,8 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
     @Test func aPausedDestinationIsProbedOnceItsWaitIsOverAndResumesWhenThePartnerAcceptsAgain() throws {
         let folder = try TemporaryDirectory()
         let partner = ScriptedPartner(answers: [.authenticationFailed(reason: "HTTP 401")])
-        let (ingestor, service, result) = try Self.scenario(folder, partner: partner, fixture: "canonical/family-of-five.ndjson")
+        let (ingestor, service, result) = try Self.scenario(
+            folder, partner: partner, fixture: "canonical/family-of-five.ndjson")
         let start = Date().timeIntervalSince1970
 
         // Refused: the destination pauses, and nothing more goes to it before its probe is due.
@@ -205,7 +210,8 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
     @Test func aProbeRefusedAgainKeepsTheDestinationPaused() throws {
         let folder = try TemporaryDirectory()
         let partner = ScriptedPartner(answers: [], otherwise: .authenticationFailed(reason: "HTTP 401"))
-        let (ingestor, service, _) = try Self.scenario(folder, partner: partner, fixture: "canonical/family-of-five.ndjson")
+        let (ingestor, service, _) = try Self.scenario(
+            folder, partner: partner, fixture: "canonical/family-of-five.ndjson")
         let start = Date().timeIntervalSince1970
         try service.deliverDue(now: start)
         try service.deliverDue(now: start + 310)
