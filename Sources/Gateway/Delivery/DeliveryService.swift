@@ -128,7 +128,12 @@ public final class DeliveryService: @unchecked Sendable {
         guard let target = targets[claim.destination] else {
             return .settled(dead(claim, "destination is not configured", [], log))
         }
-        guard let isProbe = mayTry(target.name, now: now) else { return .settled(released(claim)) }
+        let isProbe: Bool
+        switch admission(to: target.name, now: now) {
+        case .open: isProbe = false
+        case .probe: isProbe = true
+        case .paused: return .settled(released(claim))
+        }
         if let problem = claim.unreadablePayload {
             metrics.increment("primes_deliveries_total", [("destination", target.name), ("outcome", "unreadable")])
             log.error("delivery.unreadable_payload", ["reason": .safe(problem)])
@@ -237,16 +242,25 @@ public final class DeliveryService: @unchecked Sendable {
         return paused[name] != nil
     }
 
-    /// Whether a delivery to `name` may be sent at `now`: false when the destination is not paused, true when
-    /// it is paused and this delivery is its probe (the probe's time is then pushed on, so one goes at a time),
-    /// nil when it is paused and must wait.
-    private func mayTry(_ name: String, now: Double) -> Bool? {
+    /// Whether a delivery to a destination may be sent now.
+    private enum Admission {
+        /// The destination is not paused.
+        case open
+        /// It is paused and this delivery is its probe.
+        case probe
+        /// It is paused and the delivery waits.
+        case paused
+    }
+
+    /// Whether a delivery to `name` may be sent at `now`. Taking the probe pushes the next probe's time on, so
+    /// that one goes at a time.
+    private func admission(to name: String, now: Double) -> Admission {
         lock.lock()
         defer { lock.unlock() }
-        guard let probeAt = paused[name] else { return false }
-        guard now >= probeAt else { return nil }
+        guard let probeAt = paused[name] else { return .open }
+        guard now >= probeAt else { return .paused }
         paused[name] = now + settings.pauseProbeSeconds
-        return true
+        return .probe
     }
 
     private func pause(_ name: String, now: Double) {
