@@ -70,6 +70,16 @@ import Testing
         #expect(throws: ConfigurationError.self) { try GatewayRuntime.openStore(for: configuration) }
     }
 
+    @Test func deliveredPayloadsAreKeptThirtyDaysUnlessSaidOtherwise() throws {
+        #expect(try GatewayConfiguration.parse("delivery: {workers: 1}", file: "g.yaml").retention.payloadDays == 30)
+        let set = try GatewayConfiguration.parse("retention: {payloadDays: 7, sweepSeconds: 10m}", file: "g.yaml")
+        #expect(set.retention == .init(payloadDays: 7, sweepSeconds: 600))
+        let error = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse("retention: {payloadDays: -1}", file: "g.yaml")
+        }
+        #expect(error.key == "retention.payloadDays")
+    }
+
     @Test func namesTheFileLineAndKeyOfAnUnknownKey() throws {
         let text = """
             destinations:

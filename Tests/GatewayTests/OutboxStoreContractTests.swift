@@ -113,6 +113,43 @@ import Testing
         #expect(try store.claimDue(limit: 10, lease: 30, now: now + 2).map(\.attempt) == [1])
     }
 
+    @Test(arguments: StoreKind.underTest) func onlyPayloadsEveryDestinationHasAreErasedAndStatusStays(
+        kind: StoreKind
+    ) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
+        _ = try store.enqueue(
+            NewBatch(
+                id: "b1", client: "c", sourceFormat: "canonical",
+                records: [Self.record("p1", "x"), Self.record("p2", "x"), Self.record("p3", "x")],
+                destinations: ["a"]))
+        let now = Date().timeIntervalSince1970
+        let claimed = try store.claimDue(limit: 10, lease: 30, now: now)
+        let outcomes = claimed.map { claim -> DeliveryOutcome in
+            switch claim.recordKey {
+            case "p1": DeliveryOutcome(delivery: claim, result: .delivered(remoteId: nil))
+            case "p2": DeliveryOutcome(delivery: claim, result: .dead(reason: "HTTP 422", details: []))
+            default: DeliveryOutcome(delivery: claim, result: .retry(reason: "HTTP 503", nextAttempt: now + 600))
+            }
+        }
+        try store.complete(outcomes, now: now)
+
+        // Not yet old enough, then old enough: only the delivered record loses its payload, once.
+        #expect(try store.erasePayloads(receivedBefore: now - 60) == 0)
+        #expect(try store.erasePayloads(receivedBefore: now + 60) == 1)
+        #expect(try store.erasePayloads(receivedBefore: now + 60) == 0)
+        #expect(try outbox.storedPayloads().map(\.isEmpty) == [true, false, false])
+        let status = try #require(try store.batch("b1"))
+        #expect(status.records.flatMap(\.deliveries).map(\.state) == [.delivered, .dead, .failed])
+
+        // The dead letter, replayed, still has its record to send.
+        let letter = try #require(try store.deadLetters(limit: 10).first)
+        #expect(try store.replay(deadLetter: letter.id, now: now))
+        let replayed = try store.claimDue(limit: 10, lease: 30, now: now + 1)
+        #expect(replayed.map(\.recordKey) == ["p2"])
+        #expect(replayed.first?.payload == Self.record("p2", "x").payload)
+    }
+
     @Test(arguments: StoreKind.underTest) func aRetryWaitsForItsNextAttempt(kind: StoreKind) throws {
         let outbox = try OutboxUnderTest(kind)
         let store = try outbox.open()

@@ -7,6 +7,7 @@ public final class GatewayServer: Sendable {
     public let api: GatewayAPI
     private let servers: [HTTPServer]
     private let scheduler: SyncScheduler
+    private let sweeper: RetentionSweeper
 
     /// Starts listening on every listener, the delivery workers and the polls of the sources.
     ///
@@ -42,6 +43,9 @@ public final class GatewayServer: Sendable {
         runtime.delivery.start()
         scheduler = SyncScheduler(runtime: runtime, readers: readers)
         scheduler.start()
+        sweeper = RetentionSweeper(
+            store: runtime.store, settings: runtime.configuration.retention, logger: runtime.logger)
+        sweeper.start()
     }
 
     /// The bound ports, in listener order (useful when a listener asked for port 0).
@@ -53,6 +57,7 @@ public final class GatewayServer: Sendable {
     public func stop() {
         servers.forEach { $0.stop() }
         scheduler.stop()
+        sweeper.stop()
         runtime.delivery.stop()
         runtime.logger.notice("server.stopped")
     }

@@ -35,8 +35,8 @@ struct ConfigurationReader {
         let top = try mapping(
             root, key: "",
             allowed: [
-                "listeners", "store", "storeKey", "ledger", "clients", "destinations", "routes", "delivery",
-                "sources",
+                "listeners", "store", "storeKey", "ledger", "retention", "clients", "destinations", "routes",
+                "delivery", "sources",
             ])
         var configuration = GatewayConfiguration(
             file: file,
@@ -63,6 +63,18 @@ struct ConfigurationReader {
             (index, node) throws(ConfigurationError) in try route(node, key: "routes[\(index)]")
         }
         if let node = top["delivery"] { configuration.delivery = try delivery(node, key: "delivery") }
+        if let node = top["retention"] {
+            let fields = try mapping(node, key: "retention", allowed: ["payloadDays", "sweepSeconds"])
+            if let days = fields["payloadDays"] {
+                guard let value = Double(try scalar(days, key: "retention.payloadDays")), value >= 0 else {
+                    throw fail(days, "retention.payloadDays", "must be a number of days, 0 or more")
+                }
+                configuration.retention.payloadDays = value
+            }
+            if let every = fields["sweepSeconds"] {
+                configuration.retention.sweepSeconds = try seconds(every, key: "retention.sweepSeconds")
+            }
+        }
         configuration.sources = try list(top["sources"], key: "sources").enumerated().map {
             (index, node) throws(ConfigurationError) in try source(node, key: "sources[\(index)]")
         }

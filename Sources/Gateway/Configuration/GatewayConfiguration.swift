@@ -19,6 +19,7 @@ public struct GatewayConfiguration: Sendable {
     public var destinations: [Destination]
     public var routes: [Route]
     public var delivery: DeliverySettings
+    public var retention = RetentionSettings()
     /// Systems the gateway pulls records from on a schedule (`sync`).
     public var sources: [Source] = []
 
@@ -231,6 +232,19 @@ extension GatewayConfiguration {
         public init(from: String, to: [String]) {
             self.from = from
             self.to = to
+        }
+    }
+
+    /// How long record payloads are kept once every destination has them.
+    public struct RetentionSettings: Sendable, Equatable {
+        /// Days after its batch was received that a delivered record's payload is emptied.
+        public var payloadDays: Double
+        /// How often the sweep runs.
+        public var sweepSeconds: Double
+
+        public init(payloadDays: Double = 30, sweepSeconds: Double = 3600) {
+            self.payloadDays = payloadDays
+            self.sweepSeconds = sweepSeconds
         }
     }
 

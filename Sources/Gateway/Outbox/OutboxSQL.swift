@@ -8,6 +8,14 @@ enum OutboxSQL {
         sql.replacingOccurrences(of: "?", with: "$")
     }
 
+    /// Empties (to `?2`, an empty blob) the payloads of the records received before `?1` whose deliveries
+    /// are all delivered.
+    static let erasePayloads =
+        "UPDATE records SET payload = ?2 WHERE length(payload) > 0 "
+        + "AND batch_id IN (SELECT id FROM batches WHERE received_at < ?1) "
+        + "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.record_id = records.id AND d.state <> 'delivered') "
+        + "RETURNING records.id"
+
     static let batchHead =
         "SELECT client, source_format, received_at, accepted, rejected FROM batches WHERE id = ?1"
 

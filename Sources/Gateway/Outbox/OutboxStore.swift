@@ -23,6 +23,10 @@ public protocol OutboxStore: AnyObject, Sendable {
     func replay(deadLetter id: Int64, now: Double) throws -> Bool
     /// Deliveries per destination and state, for `outbox status` and the queue-depth gauge.
     func counts() throws -> [DeliveryCount]
+    /// Empties the payload of every record received before `receivedBefore` that every destination has
+    /// received; returns how many. Batches, deliveries and the crosswalk stay, so status and change detection
+    /// still work; a record with a delivery still waiting, failing or dead keeps its payload.
+    func erasePayloads(receivedBefore: Double) throws -> Int
 }
 
 /// A batch to store: the records of one request or file, already in canonical form, and their destinations.

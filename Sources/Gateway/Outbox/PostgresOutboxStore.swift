@@ -344,6 +344,14 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
         }
     }
 
+    public func erasePayloads(receivedBefore: Double) throws -> Int {
+        try withConnection { connection in
+            try connection.query(
+                OutboxSQL.postgres(OutboxSQL.erasePayloads), [.real(receivedBefore), .blob([])]
+            ).count
+        }
+    }
+
     public func counts() throws -> [DeliveryCount] {
         try withConnection { connection in
             try connection.query(OutboxSQL.counts).compactMap(OutboxSQL.deliveryCount)

@@ -234,6 +234,14 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
         }
     }
 
+    public func erasePayloads(receivedBefore: Double) throws -> Int {
+        try locked {
+            try connection.transaction {
+                try connection.query(OutboxSQL.erasePayloads, [.real(receivedBefore), .blob([])]).count
+            }
+        }
+    }
+
     public func counts() throws -> [DeliveryCount] {
         readerLock.lock()
         defer { readerLock.unlock() }
