@@ -99,45 +99,7 @@ struct ISOCodeTableJSON {
     }
 
     private mutating func appendEscape(to collected: inout [UInt8]) throws(Malformed) {
-        guard let escape = next() else { throw Malformed() }
-        switch escape {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): collected.append(escape)
-        case UInt8(ascii: "b"): collected.append(0x08)
-        case UInt8(ascii: "f"): collected.append(0x0C)
-        case UInt8(ascii: "n"): collected.append(0x0A)
-        case UInt8(ascii: "r"): collected.append(0x0D)
-        case UInt8(ascii: "t"): collected.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = try hex4()
-            if (0xD800..<0xDC00).contains(scalar) {
-                guard next() == UInt8(ascii: "\\"), next() == UInt8(ascii: "u") else { throw Malformed() }
-                let low = try hex4()
-                guard (0xDC00..<0xE000).contains(low) else { throw Malformed() }
-                scalar = 0x10000 + (scalar - 0xD800) << 10 + (low - 0xDC00)
-            }
-            guard let unicode = Unicode.Scalar(scalar) else { throw Malformed() }
-            collected.append(contentsOf: String(Character(unicode)).utf8)
-        default:
-            throw Malformed()
-        }
-    }
-
-    private mutating func hex4() throws(Malformed) -> UInt32 {
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let byte = next(), let digit = Self.hexDigit(byte) else { throw Malformed() }
-            value = value << 4 | digit
-        }
-        return value
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> UInt32? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
-        default: nil
-        }
+        guard JSONEscape.decode(from: { next() }, into: &collected) else { throw Malformed() }
     }
 
     /// The bytes as text; the tables are UTF-8, and anything else is refused rather than repaired.

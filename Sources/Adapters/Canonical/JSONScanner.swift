@@ -238,35 +238,7 @@ public struct JSONScanner {
     }
 
     private mutating func appendEscape(to collected: inout [UInt8]) throws(JSONScanError) {
-        guard let escape = next() else { throw error("not valid JSON") }
-        switch escape {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): collected.append(escape)
-        case UInt8(ascii: "n"): collected.append(0x0A)
-        case UInt8(ascii: "r"): collected.append(0x0D)
-        case UInt8(ascii: "t"): collected.append(0x09)
-        case UInt8(ascii: "b"): collected.append(0x08)
-        case UInt8(ascii: "f"): collected.append(0x0C)
-        case UInt8(ascii: "u"):
-            var scalar = try readHex4()
-            if (0xD800..<0xDC00).contains(scalar) {
-                guard next() == UInt8(ascii: "\\"), next() == UInt8(ascii: "u") else { throw error("not valid JSON") }
-                let low = try readHex4()
-                guard (0xDC00..<0xE000).contains(low) else { throw error("not valid JSON") }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            }
-            guard let unicode = Unicode.Scalar(scalar) else { throw error("not valid JSON") }
-            collected.append(contentsOf: String(Character(unicode)).utf8)
-        default:
-            throw error("not valid JSON")
-        }
-    }
-
-    private mutating func readHex4() throws(JSONScanError) -> UInt32 {
-        guard bytes.count - position >= 4, let value = UInt32(text(position..<position + 4), radix: 16) else {
-            throw error("not valid JSON")
-        }
-        position += 4
-        return value
+        guard JSONEscape.decode(from: { next() }, into: &collected) else { throw error("not valid JSON") }
     }
 
     private func validatedText(_ range: Range<Int>) throws(JSONScanError) -> String {

@@ -142,50 +142,7 @@ final class JSONStreamParser {
     }
 
     private func escape(into bytes: inout [UInt8]) throws {
-        guard let byte = try nextByte() else { throw malformed("unterminated escape") }
-        switch byte {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): bytes.append(byte)
-        case UInt8(ascii: "b"): bytes.append(0x08)
-        case UInt8(ascii: "f"): bytes.append(0x0C)
-        case UInt8(ascii: "n"): bytes.append(0x0A)
-        case UInt8(ascii: "r"): bytes.append(0x0D)
-        case UInt8(ascii: "t"): bytes.append(0x09)
-        case UInt8(ascii: "u"):
-            var scalar = try hexQuad()
-            if (0xD800..<0xDC00).contains(scalar) {
-                // A high surrogate must be followed by `\u` and a low one; together they name one scalar.
-                guard try nextByte() == UInt8(ascii: "\\"), try nextByte() == UInt8(ascii: "u") else {
-                    throw malformed("unpaired surrogate")
-                }
-                let low = try hexQuad()
-                guard (0xDC00..<0xE000).contains(low) else { throw malformed("unpaired surrogate") }
-                scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-            }
-            guard let unicode = Unicode.Scalar(scalar) else { throw malformed("invalid \\u escape") }
-            bytes.append(contentsOf: Array(String(Character(unicode)).utf8))
-        default:
-            throw malformed("invalid escape")
-        }
-    }
-
-    private func hexQuad() throws -> UInt32 {
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            guard let byte = try nextByte(), let digit = Self.hexDigit(byte) else {
-                throw malformed("invalid \\u escape")
-            }
-            value = value << 4 | digit
-        }
-        return value
-    }
-
-    private static func hexDigit(_ byte: UInt8) -> UInt32? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt32(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt32(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt32(byte - UInt8(ascii: "A") + 10)
-        default: nil
-        }
+        guard try JSONEscape.decode(from: { try nextByte() }, into: &bytes) else { throw malformed("invalid escape") }
     }
 
     private func number() throws -> Double {

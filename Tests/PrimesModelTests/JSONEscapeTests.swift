@@ -1,0 +1,33 @@
+import PrimesModel
+import Testing
+
+/// The JSON string escapes every reader of the project decodes through `JSONEscape`.
+@Suite struct JSONEscapeTests {
+    /// Decodes `escape` (what follows the backslash); nil when it is refused, with what was left unread.
+    static func decode(_ escape: String) -> (text: String, rest: Int)? {
+        var bytes = Array(escape.utf8)[...]
+        var text: [UInt8] = []
+        guard JSONEscape.decode(from: { bytes.popFirst() }, into: &text) else { return nil }
+        return (String(decoding: text, as: UTF8.self), bytes.count)
+    }
+
+    @Test(
+        arguments: [
+            ("n", "\n"), ("t", "\t"), ("\"", "\""), ("\\", "\\"), ("/", "/"), ("b", "\u{08}"), ("f", "\u{0C}"),
+            ("u00e9", "é"), ("u0041", "A"), ("uD83D\\uDE00", "😀"),
+        ])
+    func decodesEachEscape(escape: String, expected: String) throws {
+        let decoded = try #require(Self.decode(escape))
+        #expect(decoded.text == expected)
+        #expect(decoded.rest == 0)
+    }
+
+    @Test(arguments: ["", "x", "u12", "u+041", "u00g1", "uD83D", "uD83Dx", "uD83D\\u0041", "uDE00"])
+    func refusesAMalformedEscape(escape: String) {
+        #expect(Self.decode(escape) == nil)
+    }
+
+    @Test func readsOnlyItsOwnBytes() throws {
+        #expect(try #require(Self.decode("u0041BC")).rest == 2)
+    }
+}
