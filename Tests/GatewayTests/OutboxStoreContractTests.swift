@@ -12,6 +12,15 @@ import Testing
         return NewRecord(key: key, contentHash: content + "-" + key, payload: payload)
     }
 
+    /// Stores batch `id` of `records` (one by default) for `destinations` in `store`.
+    static func enqueue(
+        _ store: any OutboxStore, _ id: String = "b1", _ records: [NewRecord] = [record("p1", "x")],
+        to destinations: [String] = ["a"]
+    ) throws {
+        _ = try store.enqueue(
+            NewBatch(id: id, client: "c", sourceFormat: "canonical", records: records, destinations: destinations))
+    }
+
     @Test(arguments: StoreKind.underTest) func storesABatchWithOneDeliveryPerDestination(kind: StoreKind) throws {
         let outbox = try OutboxUnderTest(kind)
         let store = try outbox.open()
@@ -47,10 +56,7 @@ import Testing
     {
         let outbox = try OutboxUnderTest(kind)
         let store = try outbox.open()
-        _ = try store.enqueue(
-            NewBatch(
-                id: "b1", client: "c", sourceFormat: "canonical", records: [Self.record("p1", "x")], destinations: ["a"]
-            ))
+        try Self.enqueue(store)
         let now = Date().timeIntervalSince1970
         let first = try store.claimDue(limit: 10, lease: 30, now: now)
         #expect(first.map(\.attempt) == [1])
@@ -65,10 +71,7 @@ import Testing
     ) throws {
         let outbox = try OutboxUnderTest(kind)
         let store = try outbox.open()
-        _ = try store.enqueue(
-            NewBatch(
-                id: "b1", client: "c", sourceFormat: "canonical", records: [Self.record("p1", "x")], destinations: ["a"]
-            ))
+        try Self.enqueue(store)
         let now = Date().timeIntervalSince1970
         let claimed = try store.claimDue(limit: 10, lease: 30, now: now)
         try store.complete(
@@ -91,10 +94,7 @@ import Testing
     @Test(arguments: StoreKind.underTest) func aDeadLetterIsReplayedWithItsAttemptsReset(kind: StoreKind) throws {
         let outbox = try OutboxUnderTest(kind)
         let store = try outbox.open()
-        _ = try store.enqueue(
-            NewBatch(
-                id: "b1", client: "c", sourceFormat: "canonical", records: [Self.record("p1", "x")], destinations: ["a"]
-            ))
+        try Self.enqueue(store)
         let now = Date().timeIntervalSince1970
         let claimed = try store.claimDue(limit: 10, lease: 30, now: now)
         try store.complete(
@@ -118,11 +118,7 @@ import Testing
     ) throws {
         let outbox = try OutboxUnderTest(kind)
         let store = try outbox.open()
-        _ = try store.enqueue(
-            NewBatch(
-                id: "b1", client: "c", sourceFormat: "canonical",
-                records: [Self.record("p1", "x"), Self.record("p2", "x"), Self.record("p3", "x")],
-                destinations: ["a"]))
+        try Self.enqueue(store, "b1", ["p1", "p2", "p3"].map { Self.record($0, "x") })
         let now = Date().timeIntervalSince1970
         let claimed = try store.claimDue(limit: 10, lease: 30, now: now)
         let outcomes = claimed.map { claim -> DeliveryOutcome in
@@ -153,10 +149,7 @@ import Testing
     @Test(arguments: StoreKind.underTest) func aRetryWaitsForItsNextAttempt(kind: StoreKind) throws {
         let outbox = try OutboxUnderTest(kind)
         let store = try outbox.open()
-        _ = try store.enqueue(
-            NewBatch(
-                id: "b1", client: "c", sourceFormat: "canonical", records: [Self.record("p1", "x")], destinations: ["a"]
-            ))
+        try Self.enqueue(store)
         let now = Date().timeIntervalSince1970
         let claimed = try store.claimDue(limit: 10, lease: 30, now: now)
         try store.complete(
