@@ -65,7 +65,7 @@ import Testing
         let ledger = folder.path("ledger/ledger-1.jsonl")
         let text = try String(contentsOfFile: ledger, encoding: .utf8)
         #expect(text.contains(#""agreement":"sample-case-referral""#))
-        #expect(text.contains(#""name.family","name.given""#))
+        #expect(text.contains(#""name.given","name.family""#))
         #expect(!text.contains("Testchild") && !text.contains("1990"))
         try text.replacingOccurrences(of: #""destination":"drop""#, with: #""destination":"elsewhere""#)
             .write(toFile: ledger, atomically: true, encoding: .utf8)

@@ -136,8 +136,8 @@ public struct DataSharingAgreement: Sendable, Equatable {
         try share(full, pseudonymKey: pseudonymKey).record
     }
 
-    /// The record as it may leave, and the fields it then carries (`name.family`, `birthDate`), as the
-    /// disclosure ledger records them.
+    /// The record as it may leave, and the agreement's fields it carries (those the record has a value for),
+    /// as the disclosure ledger records them.
     public func share(_ full: JSONValue, pseudonymKey: [UInt8]? = nil) throws -> (
         record: CanonicalRecord, fields: [String]
     ) {
@@ -146,9 +146,11 @@ public struct DataSharingAgreement: Sendable, Equatable {
                 agreement: name, issue: FieldIssue(field: "recordType", rule: "required field is missing"))
         }
         var kept = JSONValue.object(["recordType": recordType])
+        var shared: [String] = []
         for field in fields {
             guard let value = field.value(in: full) else { continue }
             try field.set(value, in: &kept)
+            shared.append(field.description)
         }
         for transformation in transformations {
             guard let value = transformation.field.value(in: kept), value != .null else { continue }
@@ -159,7 +161,7 @@ public struct DataSharingAgreement: Sendable, Equatable {
             Result { () throws(JSONScanError) in try CanonicalJSONDecoding.decode(raw) }
         }
         switch decoded {
-        case .success(let record): return (record, Self.fieldNames(of: kept))
+        case .success(let record): return (record, shared)
         case .failure(let error):
             throw AgreementError.incompleteRecord(
                 agreement: name, issue: FieldIssue(field: error.field, rule: error.rule))
@@ -187,20 +189,6 @@ public struct DataSharingAgreement: Sendable, Equatable {
             }
             return .string("psn-" + String(lowerHex(TokenHash.hmacSHA256(Array(text.utf8), key: key)).prefix(32)))
         }
-    }
-
-    /// The top-level members of a record, and the members of those that are objects, by their paths.
-    private static func fieldNames(of record: JSONValue) -> [String] {
-        guard case .object(let object) = record else { return [] }
-        var names: [String] = []
-        for (key, value) in object where key != "recordType" {
-            if case .object(let parts) = value, !parts.isEmpty {
-                names += parts.keys.map { "\(key).\($0)" }
-            } else {
-                names.append(key)
-            }
-        }
-        return names.sorted()
     }
 
     /// Parses a stored canonical record into its JSON form, with the canonical reader's scanner.

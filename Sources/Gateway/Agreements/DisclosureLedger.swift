@@ -21,7 +21,7 @@ public final class DisclosureLedger: @unchecked Sendable {
         public var destination: String
         public var agreement: String
         public var agreementVersion: String
-        /// The canonical fields the record carried when it left (after the agreement), such as `name.family`.
+        /// The agreement's fields the record carried when it left, as the agreement names them (`name.family`).
         public var fields: [String]
         /// The pseudonym of the record's key; nil for a record without one.
         public var subject: String?
@@ -31,28 +31,56 @@ public final class DisclosureLedger: @unchecked Sendable {
         public var previous: String
         public var hash: String
 
-        /// The entry as one JSON object, members in alphabetical order.
-        var json: JSONValue {
-            var object: [String: JSONValue] = [
-                "sequence": .number(Double(sequence)), "at": .string(at), "destination": .string(destination),
-                "agreement": .string(agreement), "agreementVersion": .string(agreementVersion),
-                "fields": .array(fields.map(JSONValue.string)), "idempotencyKey": .string(idempotencyKey),
-                "previous": .string(previous), "hash": .string(hash),
-            ]
-            if let subject { object["subject"] = .string(subject) }
-            return .object(object)
+        /// The entry as one line of JSON, members in alphabetical order, without its line break.
+        var line: [UInt8] {
+            var line: [UInt8] = []
+            line.reserveCapacity(512)
+            func member(_ name: String, _ append: (inout [UInt8]) -> Void) {
+                line.append(line.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
+                JSONValue.appendString(name, to: &line)
+                line.append(UInt8(ascii: ":"))
+                append(&line)
+            }
+            func text(_ name: String, _ value: String) {
+                member(name) { JSONValue.appendString(value, to: &$0) }
+            }
+            text("agreement", agreement)
+            text("agreementVersion", agreementVersion)
+            text("at", at)
+            text("destination", destination)
+            member("fields") { out in
+                out.append(UInt8(ascii: "["))
+                for (index, field) in fields.enumerated() {
+                    if index > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONValue.appendString(field, to: &out)
+                }
+                out.append(UInt8(ascii: "]"))
+            }
+            text("hash", hash)
+            text("idempotencyKey", idempotencyKey)
+            text("previous", previous)
+            member("sequence") { $0 += Array(String(sequence).utf8) }
+            if let subject { text("subject", subject) }
+            line.append(UInt8(ascii: "}"))
+            return line
         }
 
         /// The hash of every other member and the previous line's hash, each length-prefixed so that no two
         /// entries read alike.
         var computedHash: String {
-            let parts =
-                [
-                    String(sequence), at, destination, agreement, agreementVersion, fields.joined(separator: ","),
-                    subject ?? "", idempotencyKey, previous,
-                ]
-            let text = parts.map { "\($0.utf8.count):\($0)" }.joined(separator: "|")
-            return lowerHex(TokenHash.digest(of: Array(text.utf8), algorithm: .sha256))
+            var text: [UInt8] = []
+            text.reserveCapacity(512)
+            let parts = [
+                String(sequence), at, destination, agreement, agreementVersion, fields.joined(separator: ","),
+                subject ?? "", idempotencyKey, previous,
+            ]
+            for (index, part) in parts.enumerated() {
+                if index > 0 { text.append(UInt8(ascii: "|")) }
+                text += Array(String(part.utf8.count).utf8)
+                text.append(UInt8(ascii: ":"))
+                text += Array(part.utf8)
+            }
+            return lowerHex(TokenHash.digest(of: text, algorithm: .sha256))
         }
     }
 
@@ -133,7 +161,7 @@ public final class DisclosureLedger: @unchecked Sendable {
                 fields: disclosure.fields, subject: disclosure.recordKey.map(subject(of:)),
                 idempotencyKey: disclosure.idempotencyKey, previous: next.hash, hash: "")
             entry.hash = entry.computedHash
-            bytes += entry.json.jsonBytes
+            bytes += entry.line
             bytes.append(0x0A)
             next = (entry.sequence, entry.hash)
         }
