@@ -53,18 +53,16 @@ final class CivilFragmentReader {
         while batch.isEmpty {
             if finished { return nil }
             switch queue.take() {
-            case .items(var items):
-                items.reverse()
+            case .items(let items):
                 batch = items
+                batch.reverseByMoving()
             case .records(let records, let names):
-                var items: [ReadItem] = []
                 for record in records {
                     assembler.assemble(
                         FragmentRecordSource(fragment: record.fragment, names: names), location: record.location,
-                        index: record.index, into: &items)
+                        index: record.index, into: &batch)
                 }
-                batch = items
-                batch.reverse()
+                batch.reverseByMoving()
             case .end:
                 finished = true
                 return nil

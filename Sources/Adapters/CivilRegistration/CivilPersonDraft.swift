@@ -74,9 +74,9 @@ struct CivilDraft<Fields: CivilDraftFields> {
         return true
     }
 
-    /// The typed person, moved out, when every identifier is whole; the draft is left empty.
+    /// The typed person, moved out, when every identifier is whole; the draft is left without its typed fields.
     mutating func takePerson() -> Person? where Fields == CivilPersonFields {
-        fields?.takePerson()
+        fields.take()?.wholePerson()
     }
 
 }
@@ -247,16 +247,14 @@ struct CivilPersonFields: CivilDraftFields {
         return true
     }
 
-    /// The person, moved out, when every identifier has its scheme and value; else nil, for the trees to
-    /// report.
-    mutating func takePerson() -> Person? {
+    /// The person, when every identifier has its scheme and value; else nil, for the trees to report.
+    consuming func wholePerson() -> Person? {
         var whole: [Identifier] = []
         for identifier in identifiers {
             guard let scheme = identifier.scheme, let value = identifier.value else { return nil }
             whole.append(Identifier(scheme: scheme, value: value, issuer: identifier.issuer))
         }
-        var taken = Person()
-        swap(&taken, &person)
+        var taken = person
         taken.identifiers = whole
         return taken
     }

@@ -41,10 +41,10 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         var refused = false
     }
 
+    /// A person element read, beside its draft (kept apart: a draft is a large value, and these are copied).
     private struct ReadPerson {
         var role: String
         var relationship: String?
-        var draft: CivilDraft<CivilPersonFields>
         var element: Source.Node
     }
 
@@ -69,20 +69,22 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         var reading = Reading(consumed: document.makeMarks())
         var event = CivilDraft<CivilEventFields>(typed: typed)
         var persons: [ReadPerson] = []
+        var drafts: [CivilDraft<CivilPersonFields>] = []
 
         var recordFields = CivilDraft<CivilPersonFields>(typed: typed)
         for rule in plan.recordRules {
             apply(rule, from: document.root, in: document, event: &event, person: &recordFields, reading: &reading)
         }
         for person in plan.persons {
-            let spec = person.spec
+            let role = person.spec.role
             for element in document.nodes(person.select, from: document.root) {
-                var draft = spec.role == "subject" ? recordFields : CivilDraft<CivilPersonFields>(typed: typed)
+                var draft = role == "subject" ? recordFields : CivilDraft<CivilPersonFields>(typed: typed)
                 for rule in person.rules {
                     apply(rule, from: element, in: document, event: &event, person: &draft, reading: &reading)
                 }
                 let relationship = relationshipType(person, element: element, draft: draft, in: document, &reading)
-                persons.append(ReadPerson(role: spec.role, relationship: relationship, draft: draft, element: element))
+                persons.append(ReadPerson(role: role, relationship: relationship, element: element))
+                drafts.append(draft)
             }
         }
         if reading.refused { return false }
@@ -97,24 +99,23 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         }
 
         var personElements = document.makeMarks()
-        for person in persons { personElements.mark(person.element) }
+        for position in persons.indices { personElements.mark(persons[position].element) }
         for position in persons.indices {
             keepUnread(
-                below: persons[position].element, in: document, into: &persons[position].draft, skipping: nil,
-                &reading)
+                below: persons[position].element, in: document, into: &drafts[position], skipping: nil, &reading)
         }
-        keepUnread(below: document.root, in: document, into: &persons[0].draft, skipping: personElements, &reading)
+        keepUnread(below: document.root, in: document, into: &drafts[0], skipping: personElements, &reading)
 
         // Typed, the persons are made directly; an identifier without its scheme or value needs the trees,
         // which report it as they always did.
         var built: [Result<Person, RecordRejection>] = []
         if typed {
-            guard !reading.refused, let typedEvent = event.fields, var people = Self.complete(&persons) else {
+            guard !reading.refused, let typedEvent = event.fields, var people = Self.complete(&drafts) else {
                 return false
             }
             linkTyped(persons, &people, event: typedEvent, index: index, reading: &reading)
             // Moved out one by one rather than copied: a person is a large value.
-            people.reverse()
+            people.reverseByMoving()
             var position = 0
             while var person = people.popLast() {
                 person.provenance = Provenance(
@@ -129,7 +130,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                 position += 1
             }
         } else {
-            var trees = persons.map(\.draft.tree)
+            var trees = drafts.map(\.tree)
             link(persons, &trees, event: event.tree, index: index, reading: &reading)
             built = trees.map { tree in
                 Result(catching: { () throws(RecordRejection) -> Person in try CivilPersonJSON.person(from: tree) })
@@ -304,7 +305,9 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         case nil:
             return nil
         case .bySex(let table, let otherwise):
-            let sex = draft.fields.map { $0.person.sex ?? "" } ?? draft.tree.member("sex")?.scalarText ?? ""
+            // Through the optional rather than `map`, which would copy the whole typed person.
+            let sex =
+                draft.fields != nil ? draft.fields?.person.sex ?? "" : draft.tree.member("sex")?.scalarText ?? ""
             return table[sex] ?? otherwise
         case .coded:
             guard let (coding, system, code, list) = person.coded else { return nil }
@@ -392,11 +395,11 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
 
     /// The persons' typed fields, when every draft kept them and every identifier is whole.
     /// Takes the persons out of their drafts (which are left empty, the record being done with them).
-    private static func complete(_ persons: inout [ReadPerson]) -> [Person]? {
+    private static func complete(_ drafts: inout [CivilDraft<CivilPersonFields>]) -> [Person]? {
         var typed: [Person] = []
-        typed.reserveCapacity(persons.count)
-        for position in persons.indices {
-            guard let person = persons[position].draft.takePerson() else { return nil }
+        typed.reserveCapacity(drafts.count)
+        for position in drafts.indices {
+            guard let person = drafts[position].takePerson() else { return nil }
             typed.append(person)
         }
         return typed
@@ -494,15 +497,12 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             unreadVisited = visited
             unreadStack = stack
         }
-        document.forEachChild(element) { stack.append(($0, -1)) }
-        func path(_ position: Int) -> String {
-            var names: [String] = []
-            var current = position
-            while current >= 0 {
-                names.append(document.localName(visited[current].node))
-                current = visited[current].parent
-            }
-            return names.reversed().joined(separator: "/")
+        // Loops over siblings rather than closures: the work lists captured by closures were checked for
+        // exclusive access on every node, which showed in profiles.
+        var child = document.firstChild(element)
+        while let current = child {
+            stack.append((current, -1))
+            child = document.nextSibling(current)
         }
         while let (node, parent) = stack.popLast() {
             guard document.isElement(node), skipping?.isMarked(node) != true, !reading.consumed.isMarked(node) else {
@@ -510,28 +510,49 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             }
             visited.append((parent, node))
             let position = visited.count - 1
-            document.forEachAttribute(node) { attribute in
-                guard !reading.consumed.isMarked(attribute) else { return }
-                let name = document.localName(attribute)
+            var attribute = document.firstAttribute(node)
+            while let current = attribute {
+                attribute = document.nextSibling(current)
+                guard !reading.consumed.isMarked(current) else { continue }
+                let name = document.localName(current)
                 if name != "schemaLocation" {
-                    Self.add(.string(document.text(attribute)), at: "\(path(position))/@\(name)", to: &kept)
+                    let key = "\(Self.path(to: position, visited, in: document))/@\(name)"
+                    Self.add(.string(document.text(current)), at: key, to: &kept)
                 }
             }
             var hasElements = false
-            document.forEachChild(node) { child in
-                guard document.isElement(child) else { return }
-                hasElements = true
-                stack.append((child, position))
+            child = document.firstChild(node)
+            while let current = child {
+                if document.isElement(current) {
+                    hasElements = true
+                    stack.append((current, position))
+                }
+                child = document.nextSibling(current)
             }
             if !hasElements {
                 let text = document.text(node).trimmedWhitespace
-                if !text.isEmpty { Self.add(.string(text), at: path(position), to: &kept) }
+                if !text.isEmpty {
+                    Self.add(.string(text), at: Self.path(to: position, visited, in: document), to: &kept)
+                }
             }
         }
         guard !kept.isEmpty else { return }
         let sorted = kept.sorted { $0.key < $1.key }
         for (key, _) in sorted { reading.kept.append("\(dialect.extensionNamespace).\(key)") }
         if !draft.keep(sorted.map { ($0.key, $0.value) }, in: dialect.extensionNamespace) { reading.refused = true }
+    }
+
+    /// The local names from the element `keepUnread` started below down to `visited[position]`, joined by `/`.
+    private static func path(
+        to position: Int, _ visited: [(parent: Int, node: Source.Node)], in document: Source
+    ) -> String {
+        var names: [String] = []
+        var current = position
+        while current >= 0 {
+            names.append(document.localName(visited[current].node))
+            current = visited[current].parent
+        }
+        return names.reversed().joined(separator: "/")
     }
 
     private static func add(_ value: JSONValue, at key: String, to kept: inout [String: JSONValue]) {
@@ -588,5 +609,13 @@ extension String {
         while start < end, isSpace(bytes[start]) { start = bytes.index(after: start) }
         while end > start, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
         return String(self[start..<end])
+    }
+}
+
+extension Array {
+    /// Reverses the elements by moving them. `reverse()` swaps through copies of the elements, which for
+    /// records of many fields (a person, a read item) showed in profiles as a retain and a release per field.
+    mutating func reverseByMoving() {
+        withUnsafeMutableBufferPointer { $0.reverse() }
     }
 }

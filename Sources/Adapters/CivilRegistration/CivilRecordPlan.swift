@@ -82,8 +82,12 @@ protocol CivilRecordSource {
     func text(_ node: Node) -> String
     func localName(_ node: Node) -> String
     func isElement(_ node: Node) -> Bool
-    func forEachChild(_ node: Node, _ body: (Node) -> Void)
-    func forEachAttribute(_ node: Node, _ body: (Node) -> Void)
+    /// The first of an element's children (elements and text runs in document order).
+    func firstChild(_ node: Node) -> Node?
+    /// The first of an element's attributes; nil for any other node.
+    func firstAttribute(_ node: Node) -> Node?
+    /// The next child of the same parent, or an attribute's next attribute.
+    func nextSibling(_ node: Node) -> Node?
 }
 
 /// A set of a record's nodes (those the rules read).
@@ -143,20 +147,21 @@ struct LibXMLRecordSource: CivilRecordSource {
 
     func isElement(_ node: UnsafeMutableRawPointer) -> Bool { self.node(node).pointee.type == XML_ELEMENT_NODE }
 
-    func forEachChild(_ node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void) {
-        var child = self.node(node).pointee.children
-        while let current = child {
-            body(UnsafeMutableRawPointer(current))
-            child = current.pointee.next
-        }
+    func firstChild(_ node: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        self.node(node).pointee.children.map { UnsafeMutableRawPointer($0) }
     }
 
-    func forEachAttribute(_ node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void) {
-        var attribute = self.node(node).pointee.type == XML_ELEMENT_NODE ? self.node(node).pointee.properties : nil
-        while let current = attribute {
-            body(UnsafeMutableRawPointer(current))
-            attribute = current.pointee.next
+    func firstAttribute(_ node: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        guard self.node(node).pointee.type == XML_ELEMENT_NODE else { return nil }
+        return self.node(node).pointee.properties.map { UnsafeMutableRawPointer($0) }
+    }
+
+    func nextSibling(_ node: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        // An attribute (`xmlAttr`) begins like every other node, with its type.
+        if self.node(node).pointee.type == XML_ATTRIBUTE_NODE {
+            return node.assumingMemoryBound(to: xmlAttr.self).pointee.next.map { UnsafeMutableRawPointer($0) }
         }
+        return self.node(node).pointee.next.map { UnsafeMutableRawPointer($0) }
     }
 }
 
@@ -193,19 +198,18 @@ struct FragmentRecordSource: CivilRecordSource {
 
     func isElement(_ node: Int32) -> Bool { fragment.nodes[Int(node)].kind == .element }
 
-    func forEachChild(_ node: Int32, _ body: (Int32) -> Void) {
-        var child = fragment.nodes[Int(node)].firstChild
-        while child >= 0 {
-            body(child)
-            child = fragment.nodes[Int(child)].nextSibling
-        }
+    func firstChild(_ node: Int32) -> Int32? {
+        let child = fragment.nodes[Int(node)].firstChild
+        return child >= 0 ? child : nil
     }
 
-    func forEachAttribute(_ node: Int32, _ body: (Int32) -> Void) {
-        var attribute = fragment.nodes[Int(node)].firstAttribute
-        while attribute >= 0 {
-            body(attribute)
-            attribute = fragment.nodes[Int(attribute)].nextSibling
-        }
+    func firstAttribute(_ node: Int32) -> Int32? {
+        let attribute = fragment.nodes[Int(node)].firstAttribute
+        return attribute >= 0 ? attribute : nil
+    }
+
+    func nextSibling(_ node: Int32) -> Int32? {
+        let next = fragment.nodes[Int(node)].nextSibling
+        return next >= 0 ? next : nil
     }
 }
