@@ -249,14 +249,18 @@ struct CivilPersonFields: CivilDraftFields {
 
     /// The person, when every identifier has its scheme and value; else nil, for the trees to report.
     consuming func wholePerson() -> Person? {
+        guard let whole = wholeIdentifiers() else { return nil }
+        person.identifiers = whole
+        return person
+    }
+
+    private func wholeIdentifiers() -> [Identifier]? {
         var whole: [Identifier] = []
         for identifier in identifiers {
             guard let scheme = identifier.scheme, let value = identifier.value else { return nil }
             whole.append(Identifier(scheme: scheme, value: value, issuer: identifier.issuer))
         }
-        var taken = person
-        taken.identifiers = whole
-        return taken
+        return whole
     }
 }
 

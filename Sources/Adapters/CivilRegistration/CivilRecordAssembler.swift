@@ -42,6 +42,20 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     }
 
     /// A person element read, beside its draft (kept apart: a draft is a large value, and these are copied).
+    /// The values one rule read, in document order; the usual single value is held without an array.
+    private struct ReadValues {
+        private(set) var first: CivilValue?
+        private var rest: [CivilValue] = []
+
+        var count: Int { first == nil ? 0 : 1 + rest.count }
+
+        var all: [CivilValue] { first.map { [$0] + rest } ?? [] }
+
+        mutating func append(_ value: CivilValue) {
+            if first == nil { first = value } else { rest.append(value) }
+        }
+    }
+
     private struct ReadPerson {
         var role: String
         var relationship: String?
@@ -114,17 +128,19 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                 return false
             }
             linkTyped(persons, &people, event: typedEvent, index: index, reading: &reading)
+            for position in people.indices {
+                people[position].provenance = Provenance(
+                    system: dialect.name, recordId: people[position].ref, format: format,
+                    formatVersion: dialect.version, receivedAt: context.receivedAt)
+            }
             // Moved out one by one rather than copied: a person is a large value.
             people.reverseByMoving()
             var position = 0
-            while var person = people.popLast() {
-                person.provenance = Provenance(
-                    system: dialect.name, recordId: person.ref, format: format, formatVersion: dialect.version,
-                    receivedAt: context.receivedAt)
+            while !people.isEmpty {
                 items.append(
                     .record(
                         SourceRecord(
-                            record: .person(person), location: location,
+                            record: .person(people.removeLast()), location: location,
                             warnings: position == 0 ? reading.warnings : [],
                             keptInExtensions: position == 0 ? reading.kept : [])))
                 position += 1
@@ -168,12 +184,13 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             return
         }
         if rule.writeOnly { return }
-        let values: [CivilValue]
+        var values = ReadValues()
         if let each = planned.each {
             var items: [JSONValue] = []
             document.forEachNode(each, from: element) { node in
                 if planned.fields.isEmpty, let read = planned.read {
-                    items.append(contentsOf: readValues(planned, read, from: node, in: document, &reading).map(\.json))
+                    let found = readValues(planned, read, from: node, in: document, &reading)
+                    items.append(contentsOf: found.all.map(\.json))
                     return
                 }
                 var item = CivilDraft<CivilItemFields>(typed: false)
@@ -184,7 +201,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                 if case .object(let object) = item.tree, !object.isEmpty { items.append(item.tree) }
             }
             guard !items.isEmpty else { return }
-            values = [.tree(.array(items))]
+            values.append(.tree(.array(items)))
         } else if let read = planned.read {
             values = readValues(planned, read, from: element, in: document, &reading)
         } else {
@@ -193,7 +210,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         guard var value = values.first else { return }
         if values.count > 1 {
             if let join = rule.join {
-                value = .text(values.compactMap(\.scalarText).joined(separator: join))
+                value = .text(values.all.compactMap(\.scalarText).joined(separator: join))
             } else {
                 reading.warnings.append(
                     warning(rule, "\(values.count) values where one is expected; the first is read"))
@@ -233,9 +250,9 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     private func readValues(
         _ planned: Rule, _ read: Source.Path, from element: Source.Node, in document: Source,
         _ reading: inout Reading
-    ) -> [CivilValue] {
+    ) -> ReadValues {
         let rule = planned.rule
-        var values: [CivilValue] = []
+        var values = ReadValues()
         document.forEachNode(read, from: element) { node in
             reading.consumed.mark(node)
             if let parts = planned.parts {
