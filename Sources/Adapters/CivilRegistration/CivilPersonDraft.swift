@@ -219,7 +219,7 @@ struct CivilPersonFields: CivilDraftFields {
             }
             person.nationalities = texts
         case (.identifiers, .tree(.array(let items))):
-            var read: [(String?, String?, String?)] = []
+            var read: [(scheme: String?, value: String?, issuer: String?)] = []
             for item in items {
                 guard case .object(let object) = item else { return false }
                 var parts: [String?] = [nil, nil, nil]

@@ -318,41 +318,39 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         _ person: CivilRecordPlan<Source.Path>.Person, element: Source.Node, draft: CivilDraft<CivilPersonFields>,
         in document: Source, _ reading: inout Reading
     ) -> String? {
-        switch person.spec.relationship {
-        case nil:
-            return nil
-        case .bySex(let table, let otherwise):
+        // The coded relationship first: matching `person.spec.relationship` copies its paths and code list.
+        guard let coded = person.coded else {
+            guard case .bySex(let table, let otherwise)? = person.spec.relationship else { return nil }
             // Through the optional rather than `map`, which would copy the whole typed person.
             let sex =
                 draft.fields != nil ? draft.fields?.person.sex ?? "" : draft.tree.member("sex")?.scalarText ?? ""
             return table[sex] ?? otherwise
-        case .coded:
-            guard let (coding, system, code, list) = person.coded else { return nil }
-            for node in document.nodes(coding, from: element) {
-                guard let codeNode = document.firstNode(code, from: node) else { continue }
-                reading.consumed.mark(codeNode)
-                let systemNode = document.firstNode(system, from: node)
-                if let systemNode { reading.consumed.mark(systemNode) }
-                let uri = systemNode.map { document.text($0).trimmedWhitespace }
-                if let uri, !list.isKnown(by: uri) { continue }
-                if let uri, uri != list.uris.first {
-                    reading.warnings.append(
-                        FieldIssue(
-                            field: "relationships", rule: "code system \(uri) is a legacy URI of \(list.name)",
-                            severity: .warning))
-                }
-                do {
-                    return try list.canonical(for: document.text(codeNode).trimmedWhitespace)
-                } catch {
-                    reading.issues.append(FieldIssue(field: "relationships", rule: "at relationship: \(error)"))
-                    return nil
-                }
-            }
-            reading.issues.append(
-                FieldIssue(
-                    field: "relationships", rule: "no relationship coded in \(list.name) (\(list.uris.first ?? ""))"))
-            return nil
         }
+        for node in document.nodes(coded.coding, from: element) {
+            guard let codeNode = document.firstNode(coded.code, from: node) else { continue }
+            reading.consumed.mark(codeNode)
+            let systemNode = document.firstNode(coded.system, from: node)
+            if let systemNode { reading.consumed.mark(systemNode) }
+            let uri = systemNode.map { document.text($0).trimmedWhitespace }
+            if let uri, !coded.list.isKnown(by: uri) { continue }
+            if let uri, uri != coded.list.uris.first {
+                reading.warnings.append(
+                    FieldIssue(
+                        field: "relationships", rule: "code system \(uri) is a legacy URI of \(coded.list.name)",
+                        severity: .warning))
+            }
+            do {
+                return try coded.list.canonical(for: document.text(codeNode).trimmedWhitespace)
+            } catch {
+                reading.issues.append(FieldIssue(field: "relationships", rule: "at relationship: \(error)"))
+                return nil
+            }
+        }
+        reading.issues.append(
+            FieldIssue(
+                field: "relationships",
+                rule: "no relationship coded in \(coded.list.name) (\(coded.list.uris.first ?? ""))"))
+        return nil
     }
 
     // MARK: - Linking

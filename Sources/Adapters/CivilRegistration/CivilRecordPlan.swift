@@ -33,16 +33,29 @@ struct CivilRecordPlan<Path> {
         let spec: CivilDialect.PersonSpec
         let select: Path
         let rules: [Rule]
-        let coded: (coding: Path, system: Path, code: Path, list: CodeListMapping)?
+        let coded: CodedRelationship?
 
-        init(
-            spec: CivilDialect.PersonSpec, select: Path, rules: [Rule],
-            coded: (coding: Path, system: Path, code: Path, list: CodeListMapping)?
-        ) {
+        init(spec: CivilDialect.PersonSpec, select: Path, rules: [Rule], coded: CodedRelationship?) {
             self.spec = spec
             self.select = select
             self.rules = rules
             self.coded = coded
+        }
+    }
+
+    /// A relationship told by a coding, with its paths compiled. A class, so that reading one record after
+    /// another shares it rather than copying its paths and code list.
+    final class CodedRelationship {
+        let coding: Path
+        let system: Path
+        let code: Path
+        let list: CodeListMapping
+
+        init(coding: Path, system: Path, code: Path, list: CodeListMapping) {
+            self.coding = coding
+            self.system = system
+            self.code = code
+            self.list = list
         }
     }
 
@@ -53,9 +66,10 @@ struct CivilRecordPlan<Path> {
     init(_ dialect: CivilDialect, compile: (XPathExpression) throws -> Path) rethrows {
         recordRules = try dialect.rules(in: "record").map { try Rule($0, compile: compile) }
         persons = try dialect.persons.map { spec in
-            var coded: (Path, Path, Path, CodeListMapping)?
+            var coded: CodedRelationship?
             if case .coded(let coding, _, let system, _, let code, _, let list) = spec.relationship {
-                coded = (try compile(coding), try compile(system), try compile(code), list)
+                coded = CodedRelationship(
+                    coding: try compile(coding), system: try compile(system), code: try compile(code), list: list)
             }
             return Person(
                 spec: spec, select: try compile(spec.select),

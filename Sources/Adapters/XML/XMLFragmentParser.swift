@@ -67,9 +67,10 @@ final class XMLFragmentParserState {
     @exclusivity(unchecked) var open: [Int32] = []
     var fragmentStartByte = 0
     @exclusivity(unchecked) private var nameCache: [NamePointers: Int32] = [:]
-    /// The last names looked up, by the address of libxml2's interned local name.
+    /// The last names looked up, by the address of libxml2's interned local name. Room for many more names than
+    /// a dialect uses, so that two of them rarely share a slot and push each other out on every element.
     @exclusivity(unchecked) private var recentNames = [(localName: UInt, namespace: UInt, number: Int32)](
-        repeating: (0, 0, -1), count: 64)
+        repeating: (0, 0, -1), count: 1024)
     private var decoded: [UInt8] = []
 
     struct NamePointers: Hashable {
@@ -162,7 +163,9 @@ final class XMLFragmentParserState {
     func number(_ localName: UnsafePointer<xmlChar>?, _ namespace: UnsafePointer<xmlChar>?) -> Int32 {
         let key = NamePointers(
             localName: UInt(bitPattern: localName), namespace: UInt(bitPattern: namespace))
-        let slot = Int((key.localName >> 3 ^ key.namespace >> 5) & 63)
+        // Fibonacci hashing: the top ten bits of the addresses mixed by a multiplication.
+        let mixed = (UInt64(key.localName) ^ UInt64(key.namespace) &<< 7) &* 0x9E37_79B9_7F4A_7C15
+        let slot = Int(mixed >> 54)
         let recent = recentNames[slot]
         if recent.localName == key.localName && recent.namespace == key.namespace && recent.number >= 0 {
             return recent.number
