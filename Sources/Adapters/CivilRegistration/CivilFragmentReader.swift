@@ -91,6 +91,8 @@ private final class CivilFragmentProducer: @unchecked Sendable {
     @exclusivity(unchecked) private var batch: [ReadItem] = []
     @exclusivity(unchecked) private var records: [CivilItemQueue.Record] = []
     private let recordRoot: Int32
+    /// `/Bundle/entry[`: the envelope's part of every record's XPath, spelt once.
+    private let recordXPathPrefix: String
 
     /// How many records go to the queue at a time: enough to make the lock cheap, few enough to start soon.
     private static let batchSize = 128
@@ -105,6 +107,7 @@ private final class CivilFragmentProducer: @unchecked Sendable {
         self.assembler = assembler
         self.queue = queue
         recordRoot = parser.names.number("record", nil)
+        recordXPathPrefix = dialect.envelope.map { "/\($0.element.localName)/\($0.record.localName)[" } ?? ""
     }
 
     private struct Cancelled: Error {}
@@ -174,8 +177,7 @@ private final class CivilFragmentProducer: @unchecked Sendable {
     }
 
     private var groupXPath: String {
-        guard let envelope = dialect.envelope else { return "" }
-        return "/\(envelope.element.localName)/\(envelope.record.localName)[\(groupChild + 1)]"
+        recordXPathPrefix.isEmpty ? "" : recordXPathPrefix + String(groupChild + 1) + "]"
     }
 
     private func finishGroup(xpath: String) throws {

@@ -5,6 +5,8 @@ enum CivilValue {
     case text(String)
     case date(PartialDate)
     case tree(JSONValue)
+    /// A repeating element's items (identifiers), read typed.
+    case items([CivilItemFields])
 
     /// The value as the JSON trees hold it.
     var json: JSONValue {
@@ -16,13 +18,14 @@ enum CivilValue {
                 "estimated": .bool(date.estimated),
             ])
         case .tree(let tree): tree
+        case .items(let items): .array(items.map(\.tree))
         }
     }
 
     var scalarText: String? {
         switch self {
         case .text(let text): text
-        case .date: nil
+        case .date, .items: nil
         case .tree(let tree): tree.scalarText
         }
     }
@@ -41,6 +44,8 @@ struct CivilDraft<Fields: CivilDraftFields> {
     init(typed: Bool) {
         fields = typed ? Fields() : nil
     }
+
+    var isTyped: Bool { fields != nil }
 
     /// Whether no write has been made.
     var isEmpty: Bool {
@@ -90,6 +95,8 @@ enum CivilFieldTarget: Sendable, Equatable {
     case nationality(Int)
     case nationalities
     case identifiers
+    /// A part of one identifier, in the `fields` of an `identifiers` rule's `each`.
+    case identifierScheme, identifierValue, identifierIssuer
     case eventType, eventDate
     case eventPlace(PlacePart)
     case registrationNumber, registrationDate, registrationAuthority
@@ -117,6 +124,9 @@ enum CivilFieldTarget: Sendable, Equatable {
         case ("deathDate", 1): self = .deathDate
         case ("nationalities", 1): self = .nationalities
         case ("identifiers", 1): self = .identifiers
+        case ("scheme", 1): self = .identifierScheme
+        case ("value", 1): self = .identifierValue
+        case ("issuer", 1): self = .identifierIssuer
         case ("name", 2):
             switch segments[1] {
             case .key("given"): self = .name(.given)
@@ -218,6 +228,8 @@ struct CivilPersonFields: CivilDraftFields {
                 texts.append(text)
             }
             person.nationalities = texts
+        case (.identifiers, .items(let items)):
+            identifiers = items.map { (scheme: $0.scheme, value: $0.value, issuer: $0.issuer) }
         case (.identifiers, .tree(.array(let items))):
             var read: [(scheme: String?, value: String?, issuer: String?)] = []
             for item in items {
@@ -298,11 +310,32 @@ struct CivilEventFields: CivilDraftFields {
     }
 }
 
-/// A list item's fields (an identifier's scheme and value): always a tree.
+/// A list item's fields: an identifier's scheme, value and issuer.
 struct CivilItemFields: CivilDraftFields {
-    var isEmpty: Bool { true }
+    var scheme: String?
+    var value: String?
+    var issuer: String?
+    var isEmpty = true
 
-    mutating func set(_ target: CivilFieldTarget, _ value: CivilValue) -> Bool { false }
+    mutating func set(_ target: CivilFieldTarget, _ value: CivilValue) -> Bool {
+        switch (target, value) {
+        case (.identifierScheme, .text(let text)): scheme = text
+        case (.identifierValue, .text(let text)): self.value = text
+        case (.identifierIssuer, .text(let text)): issuer = text
+        default: return false
+        }
+        isEmpty = false
+        return true
+    }
 
     mutating func keep(_ values: [(String, JSONValue)], in namespace: String) -> Bool { false }
+
+    /// The item as the trees hold it.
+    var tree: JSONValue {
+        var object: [String: JSONValue] = [:]
+        if let scheme { object["scheme"] = .string(scheme) }
+        if let value { object["value"] = .string(value) }
+        if let issuer { object["issuer"] = .string(issuer) }
+        return .object(object)
+    }
 }

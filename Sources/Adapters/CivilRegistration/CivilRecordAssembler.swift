@@ -186,22 +186,31 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         if rule.writeOnly { return }
         var values = ReadValues()
         if let each = planned.each {
+            // Items of fields are read typed when the person is; a list of texts is a tree either way.
+            let typedItems = person.isTyped && !planned.fields.isEmpty
             var items: [JSONValue] = []
+            var typed: [CivilItemFields] = []
             document.forEachNode(each, from: element) { node in
                 if planned.fields.isEmpty, let read = planned.read {
                     let found = readValues(planned, read, from: node, in: document, &reading)
                     items.append(contentsOf: found.all.map(\.json))
                     return
                 }
-                var item = CivilDraft<CivilItemFields>(typed: false)
+                var item = CivilDraft<CivilItemFields>(typed: typedItems)
                 for field in planned.fields {
                     var ignored = CivilDraft<CivilEventFields>(typed: false)
                     apply(field, from: node, in: document, event: &ignored, person: &item, reading: &reading)
                 }
-                if case .object(let object) = item.tree, !object.isEmpty { items.append(item.tree) }
+                guard !item.isEmpty else { return }
+                if let fields = item.fields { typed.append(fields) } else { items.append(item.tree) }
             }
-            guard !items.isEmpty else { return }
-            values.append(.tree(.array(items)))
+            if typedItems {
+                guard !typed.isEmpty else { return }
+                values.append(.items(typed))
+            } else {
+                guard !items.isEmpty else { return }
+                values.append(.tree(.array(items)))
+            }
         } else if let read = planned.read {
             values = readValues(planned, read, from: element, in: document, &reading)
         } else {
