@@ -206,12 +206,15 @@ struct CivilPersonFields: CivilDraftFields {
         case (.birthDate, .date(let date)): person.birthDate = date
         case (.deathDate, .date(let date)): person.deathDate = date
         case (.name(let part), .text(let text)):
-            if person.name == nil { person.name = PersonName() }
+            // Taken out and put back: testing `person.name` against nil, then writing through the optional,
+            // copied the name.
+            var name = person.name.take() ?? PersonName()
             switch part {
-            case .given: person.name?.given = text
-            case .family: person.name?.family = text
-            case .middle: person.name?.middle = text
+            case .given: name.given = text
+            case .family: name.family = text
+            case .middle: name.middle = text
             }
+            person.name = name
         case (.birthPlace(let part), .text(let text)):
             CivilFieldTarget.set(part, text, in: &person.birthPlace)
         case (.nationality(let index), .text(let text)):

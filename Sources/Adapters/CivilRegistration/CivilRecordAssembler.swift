@@ -246,7 +246,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         let rule = planned.rule
         guard let template = rule.template, let read = planned.read else { return }
         document.forEachNode(read, from: element) { node in
-            let text = document.text(node).trimmedWhitespace
+            let text = document.trimmedText(node)
             var matches = text == template
             if let (prefix, suffix) = rule.templateParts {
                 matches = text.count > prefix.count + suffix.count && text.hasPrefix(prefix) && text.hasSuffix(suffix)
@@ -268,7 +268,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                 if let date = readParts(rule, parts, from: node, in: document, &reading) { values.append(date) }
                 return
             }
-            let text = document.text(node).trimmedWhitespace
+            let text = document.trimmedText(node)
             if text.isEmpty {
                 reading.warnings.append(warning(rule, "empty element read as absent"))
                 return
@@ -286,7 +286,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         func part(_ path: Source.Path?) -> String? {
             guard let path, let found = document.firstNode(path, from: node) else { return nil }
             reading.consumed.mark(found)
-            let text = document.text(found).trimmedWhitespace
+            let text = document.trimmedText(found)
             return text.isEmpty || (!rule.unknownMarkers.isEmpty && rule.unknownMarkers.contains(text)) ? nil : text
         }
         guard let year = part(parts.year) else { return nil }
@@ -340,7 +340,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             reading.consumed.mark(codeNode)
             let systemNode = document.firstNode(coded.system, from: node)
             if let systemNode { reading.consumed.mark(systemNode) }
-            let uri = systemNode.map { document.text($0).trimmedWhitespace }
+            let uri = systemNode.map { document.trimmedText($0) }
             if let uri, !coded.list.isKnown(by: uri) { continue }
             if let uri, uri != coded.list.uris.first {
                 reading.warnings.append(
@@ -349,7 +349,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                         severity: .warning))
             }
             do {
-                return try coded.list.canonical(for: document.text(codeNode).trimmedWhitespace)
+                return try coded.list.canonical(for: document.trimmedText(codeNode))
             } catch {
                 reading.issues.append(FieldIssue(field: "relationships", rule: "at relationship: \(error)"))
                 return nil
@@ -554,7 +554,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
                 child = document.nextSibling(current)
             }
             if !hasElements {
-                let text = document.text(node).trimmedWhitespace
+                let text = document.trimmedText(node)
                 if !text.isEmpty {
                     Self.add(.string(text), at: Self.path(to: position, visited, in: document), to: &kept)
                 }

@@ -94,6 +94,8 @@ protocol CivilRecordSource {
     func makeMarks() -> Marks
     /// An attribute's value, or an element's text.
     func text(_ node: Node) -> String
+    /// `text(node)` without leading and trailing XML whitespace.
+    func trimmedText(_ node: Node) -> String
     func localName(_ node: Node) -> String
     func isElement(_ node: Node) -> Bool
     /// The first of an element's children (elements and text runs in document order).
@@ -157,6 +159,8 @@ struct LibXMLRecordSource: CivilRecordSource {
 
     func text(_ node: UnsafeMutableRawPointer) -> String { xmlNodeText(self.node(node)) }
 
+    func trimmedText(_ node: UnsafeMutableRawPointer) -> String { text(node).trimmedWhitespace }
+
     func localName(_ node: UnsafeMutableRawPointer) -> String { xmlNodeLocalName(self.node(node)) }
 
     func isElement(_ node: UnsafeMutableRawPointer) -> Bool { self.node(node).pointee.type == XML_ELEMENT_NODE }
@@ -204,6 +208,8 @@ struct FragmentRecordSource: CivilRecordSource {
     }
 
     func text(_ node: Int32) -> String { fragment.text(node) }
+
+    func trimmedText(_ node: Int32) -> String { fragment.trimmedText(node) }
 
     func localName(_ node: Int32) -> String {
         let name = Int(fragment.nodes[Int(node)].name)

@@ -142,6 +142,25 @@ public struct XMLFragment: Sendable {
         return String(decoding: text, as: UTF8.self)
     }
 
+    /// `text(index)` without leading and trailing XML whitespace (space, tab, carriage return, line feed); an
+    /// attribute's value or a text run is trimmed in place, before a string is made of it.
+    public func trimmedText(_ index: Int32) -> String {
+        let node = nodes[Int(index)]
+        guard node.kind != .element else { return text(index).trimmedWhitespace }
+        return bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return "" }
+            var start = Int(node.textStart)
+            var end = start + Int(node.textLength)
+            while start < end, Self.isSpace(base[start]) { start += 1 }
+            while end > start, Self.isSpace(base[end - 1]) { end -= 1 }
+            return String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
+        }
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
     private func string(_ node: Node) -> String {
         bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return "" }
