@@ -101,15 +101,17 @@ public struct XMLFragment: Sendable {
         let offset = Int32(nodes.count)
         let byteOffset = Int32(bytes.count)
         bytes.append(contentsOf: other.bytes)
-        nodes.reserveCapacity(nodes.count + other.nodes.count)
-        for var node in other.nodes {
-            node.parent = node.parent < 0 ? parent : node.parent + offset
-            if node.firstChild >= 0 { node.firstChild += offset }
-            if node.lastChild >= 0 { node.lastChild += offset }
-            if node.nextSibling >= 0 { node.nextSibling += offset }
-            if node.firstAttribute >= 0 { node.firstAttribute += offset }
-            node.textStart += byteOffset
-            nodes.append(node)
+        // Copied whole, then renumbered in place: appending node by node checked the array's room each time.
+        nodes.append(contentsOf: other.nodes)
+        nodes.withUnsafeMutableBufferPointer { nodes in
+            for index in Int(offset)..<nodes.count {
+                nodes[index].parent = nodes[index].parent < 0 ? parent : nodes[index].parent + offset
+                if nodes[index].firstChild >= 0 { nodes[index].firstChild += offset }
+                if nodes[index].lastChild >= 0 { nodes[index].lastChild += offset }
+                if nodes[index].nextSibling >= 0 { nodes[index].nextSibling += offset }
+                if nodes[index].firstAttribute >= 0 { nodes[index].firstAttribute += offset }
+                nodes[index].textStart += byteOffset
+            }
         }
         if !other.nodes.isEmpty { link(offset, under: parent) }
     }
