@@ -81,9 +81,20 @@ struct CivilDraft<Fields: CivilDraftFields> {
 
     /// The typed person, moved out, when every identifier is whole; the draft is left without its typed fields.
     mutating func takePerson() -> Person? where Fields == CivilPersonFields {
-        fields.take()?.wholePerson()
+        guard let whole = fields?.wholeIdentifiers() else { return nil }
+        fields?.person.identifiers = whole
+        // The person projected out of the fields taken: a move, where reading it from a variable copied it.
+        return fields.take()?.person
     }
 
+}
+
+extension CivilDraft where Fields == CivilPersonFields {
+    /// The person's canonical sex as read so far; empty when none was.
+    var sex: String {
+        // Through the optional rather than `map`, which would copy the whole typed person.
+        fields != nil ? fields?.person.sex ?? "" : tree.member("sex")?.scalarText ?? ""
+    }
 }
 
 /// A canonical field the typed drafts hold, resolved once from a rule's `FieldPath`.
@@ -262,14 +273,8 @@ struct CivilPersonFields: CivilDraftFields {
         return true
     }
 
-    /// The person, when every identifier has its scheme and value; else nil, for the trees to report.
-    consuming func wholePerson() -> Person? {
-        guard let whole = wholeIdentifiers() else { return nil }
-        person.identifiers = whole
-        return person
-    }
-
-    private func wholeIdentifiers() -> [Identifier]? {
+    /// The identifiers read, when every one has its scheme and value; else nil, for the trees to report.
+    func wholeIdentifiers() -> [Identifier]? {
         var whole: [Identifier] = []
         for identifier in identifiers {
             guard let scheme = identifier.scheme, let value = identifier.value else { return nil }

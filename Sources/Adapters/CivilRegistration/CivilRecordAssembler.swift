@@ -92,13 +92,17 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         for person in plan.persons {
             let role = person.spec.role
             for element in document.nodes(person.select, from: document.root) {
-                var draft = role == "subject" ? recordFields : CivilDraft<CivilPersonFields>(typed: typed)
+                // Filled in its place in `drafts`: a draft is a large value, and a local one was copied in.
+                drafts.append(role == "subject" ? recordFields : CivilDraft<CivilPersonFields>(typed: typed))
+                let position = drafts.count - 1
                 for rule in person.rules {
-                    apply(rule, from: element, in: document, event: &event, person: &draft, reading: &reading)
+                    apply(
+                        rule, from: element, in: document, event: &event, person: &drafts[position],
+                        reading: &reading)
                 }
-                let relationship = relationshipType(person, element: element, draft: draft, in: document, &reading)
+                let relationship = relationshipType(
+                    person, element: element, sex: drafts[position].sex, in: document, &reading)
                 persons.append(ReadPerson(role: role, relationship: relationship, element: element))
-                drafts.append(draft)
             }
         }
         if reading.refused { return false }
@@ -324,15 +328,12 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     }
 
     private func relationshipType(
-        _ person: CivilRecordPlan<Source.Path>.Person, element: Source.Node, draft: CivilDraft<CivilPersonFields>,
-        in document: Source, _ reading: inout Reading
+        _ person: CivilRecordPlan<Source.Path>.Person, element: Source.Node, sex: String, in document: Source,
+        _ reading: inout Reading
     ) -> String? {
         // The coded relationship first: matching `person.spec.relationship` copies its paths and code list.
         guard let coded = person.coded else {
             guard case .bySex(let table, let otherwise)? = person.spec.relationship else { return nil }
-            // Through the optional rather than `map`, which would copy the whole typed person.
-            let sex =
-                draft.fields != nil ? draft.fields?.person.sex ?? "" : draft.tree.member("sex")?.scalarText ?? ""
             return table[sex] ?? otherwise
         }
         for node in document.nodes(coded.coding, from: element) {
