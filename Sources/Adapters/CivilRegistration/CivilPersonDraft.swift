@@ -204,7 +204,7 @@ protocol CivilDraftFields {
 
 /// The person fields civil-registration dialects fill.
 struct CivilPersonFields: CivilDraftFields {
-    var person = Person()
+    var person = Self.emptyPerson
     /// Identifiers as read, whole or not: a `Person` needs both scheme and value.
     var identifiers: [(scheme: String?, value: String?, issuer: String?)] = []
     var isEmpty = true
@@ -264,6 +264,10 @@ struct CivilPersonFields: CivilDraftFields {
         isEmpty = false
         return true
     }
+
+    /// Every draft starts from a copy of this one: `Person()` evaluates its twenty-seven default arguments
+    /// one call each, which showed in profiles at two persons a record.
+    private static let emptyPerson = Person()
 
     mutating func keep(_ values: [(String, JSONValue)], in namespace: String) -> Bool {
         var kept = person.extensions[namespace] ?? [:]
