@@ -30,6 +30,13 @@ public struct XMLFragment: Sendable {
 
     public private(set) var nodes: [Node] = []
     public private(set) var bytes: [UInt8] = []
+    /// Where `bytes` holds `Self.indentation`, once a text run has pointed into it; -1 before.
+    private var indentationStart: Int32 = -1
+
+    /// A line feed and 64 spaces. The text runs between elements are mostly indentation, a line feed and
+    /// some spaces; such a run points into one copy of this in `bytes` rather than adding its own bytes,
+    /// whose copying showed in profiles. Its text reads the same.
+    private static let indentation: [UInt8] = [0x0A] + Array(repeating: 0x20, count: 64)
 
     public init() {}
 
@@ -46,6 +53,7 @@ public struct XMLFragment: Sendable {
     public mutating func removeAll() {
         nodes.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
+        indentationStart = -1
     }
 
     // MARK: - Building
@@ -82,18 +90,43 @@ public struct XMLFragment: Sendable {
     public mutating func appendText(_ text: UnsafeBufferPointer<UInt8>, element: Int32, line: Int32) -> Int {
         let last = nodes[Int(element)].lastChild
         if last >= 0, last == Int32(nodes.count - 1), nodes[Int(last)].kind == .text {
+            let run = nodes[Int(last)]
+            if run.textStart + run.textLength != Int32(bytes.count) {
+                // The run points into the indentation: its own copy goes last, for the text to follow it.
+                nodes[Int(last)].textStart = Int32(bytes.count)
+                bytes.append(contentsOf: Self.indentation[0..<Int(run.textLength)])
+            }
             bytes.append(contentsOf: text)
             nodes[Int(last)].textLength += Int32(text.count)
             return Int(nodes[Int(last)].textLength)
         }
         let index = Int32(nodes.count)
         var node = Node(kind: .text, name: -1, parent: element, line: line)
-        node.textStart = Int32(bytes.count)
         node.textLength = Int32(text.count)
-        bytes.append(contentsOf: text)
+        if Self.isIndentation(text) {
+            if indentationStart < 0 {
+                indentationStart = Int32(bytes.count)
+                bytes.append(contentsOf: Self.indentation)
+            }
+            node.textStart = indentationStart
+        } else {
+            node.textStart = Int32(bytes.count)
+            bytes.append(contentsOf: text)
+        }
         nodes.append(node)
         link(index, under: element)
         return text.count
+    }
+
+    /// Whether `text` is a line feed and at most 64 spaces, a prefix of `Self.indentation`.
+    private static func isIndentation(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = text.baseAddress, text.count > 0, text.count <= 65, base[0] == 0x0A else { return false }
+        var position = 1
+        while position < text.count {
+            if base[position] != 0x20 { return false }
+            position += 1
+        }
+        return true
     }
 
     /// Appends a copy of `other`'s nodes, its root becoming the last child of `parent`.
