@@ -53,18 +53,16 @@ final class CivilFragmentReader {
         while batch.isEmpty {
             if finished { return nil }
             switch queue.take() {
-            case .items(var items):
-                items.reverse()
+            case .items(let items):
                 batch = items
+                batch.reverseByMoving()
             case .records(let records, let names):
-                var items: [ReadItem] = []
                 for record in records {
                     assembler.assemble(
                         FragmentRecordSource(fragment: record.fragment, names: names), location: record.location,
-                        index: record.index, into: &items)
+                        index: record.index, into: &batch)
                 }
-                batch = items
-                batch.reverse()
+                batch.reverseByMoving()
             case .end:
                 finished = true
                 return nil
@@ -93,6 +91,8 @@ private final class CivilFragmentProducer: @unchecked Sendable {
     @exclusivity(unchecked) private var batch: [ReadItem] = []
     @exclusivity(unchecked) private var records: [CivilItemQueue.Record] = []
     private let recordRoot: Int32
+    /// `/Bundle/entry[`: the envelope's part of every record's XPath, spelt once.
+    private let recordXPathPrefix: String
 
     /// How many records go to the queue at a time: enough to make the lock cheap, few enough to start soon.
     private static let batchSize = 128
@@ -107,6 +107,7 @@ private final class CivilFragmentProducer: @unchecked Sendable {
         self.assembler = assembler
         self.queue = queue
         recordRoot = parser.names.number("record", nil)
+        recordXPathPrefix = dialect.envelope.map { "/\($0.element.localName)/\($0.record.localName)[" } ?? ""
     }
 
     private struct Cancelled: Error {}
@@ -176,8 +177,7 @@ private final class CivilFragmentProducer: @unchecked Sendable {
     }
 
     private var groupXPath: String {
-        guard let envelope = dialect.envelope else { return "" }
-        return "/\(envelope.element.localName)/\(envelope.record.localName)[\(groupChild + 1)]"
+        recordXPathPrefix.isEmpty ? "" : recordXPathPrefix + String(groupChild + 1) + "]"
     }
 
     private func finishGroup(xpath: String) throws {

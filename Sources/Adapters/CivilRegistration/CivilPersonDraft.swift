@@ -5,6 +5,8 @@ enum CivilValue {
     case text(String)
     case date(PartialDate)
     case tree(JSONValue)
+    /// A repeating element's items (identifiers), read typed.
+    case items([CivilItemFields])
 
     /// The value as the JSON trees hold it.
     var json: JSONValue {
@@ -16,13 +18,14 @@ enum CivilValue {
                 "estimated": .bool(date.estimated),
             ])
         case .tree(let tree): tree
+        case .items(let items): .array(items.map(\.tree))
         }
     }
 
     var scalarText: String? {
         switch self {
         case .text(let text): text
-        case .date: nil
+        case .date, .items: nil
         case .tree(let tree): tree.scalarText
         }
     }
@@ -41,6 +44,8 @@ struct CivilDraft<Fields: CivilDraftFields> {
     init(typed: Bool) {
         fields = typed ? Fields() : nil
     }
+
+    var isTyped: Bool { fields != nil }
 
     /// Whether no write has been made.
     var isEmpty: Bool {
@@ -74,11 +79,22 @@ struct CivilDraft<Fields: CivilDraftFields> {
         return true
     }
 
-    /// The typed person, moved out, when every identifier is whole; the draft is left empty.
+    /// The typed person, moved out, when every identifier is whole; the draft is left without its typed fields.
     mutating func takePerson() -> Person? where Fields == CivilPersonFields {
-        fields?.takePerson()
+        guard let whole = fields?.wholeIdentifiers() else { return nil }
+        fields?.person.identifiers = whole
+        // The person projected out of the fields taken: a move, where reading it from a variable copied it.
+        return fields.take()?.person
     }
 
+}
+
+extension CivilDraft where Fields == CivilPersonFields {
+    /// The person's canonical sex as read so far; empty when none was.
+    var sex: String {
+        // Through the optional rather than `map`, which would copy the whole typed person.
+        fields != nil ? fields?.person.sex ?? "" : tree.member("sex")?.scalarText ?? ""
+    }
 }
 
 /// A canonical field the typed drafts hold, resolved once from a rule's `FieldPath`.
@@ -90,6 +106,8 @@ enum CivilFieldTarget: Sendable, Equatable {
     case nationality(Int)
     case nationalities
     case identifiers
+    /// A part of one identifier, in the `fields` of an `identifiers` rule's `each`.
+    case identifierScheme, identifierValue, identifierIssuer
     case eventType, eventDate
     case eventPlace(PlacePart)
     case registrationNumber, registrationDate, registrationAuthority
@@ -117,6 +135,9 @@ enum CivilFieldTarget: Sendable, Equatable {
         case ("deathDate", 1): self = .deathDate
         case ("nationalities", 1): self = .nationalities
         case ("identifiers", 1): self = .identifiers
+        case ("scheme", 1): self = .identifierScheme
+        case ("value", 1): self = .identifierValue
+        case ("issuer", 1): self = .identifierIssuer
         case ("name", 2):
             switch segments[1] {
             case .key("given"): self = .name(.given)
@@ -183,7 +204,7 @@ protocol CivilDraftFields {
 
 /// The person fields civil-registration dialects fill.
 struct CivilPersonFields: CivilDraftFields {
-    var person = Person()
+    var person = Self.emptyPerson
     /// Identifiers as read, whole or not: a `Person` needs both scheme and value.
     var identifiers: [(scheme: String?, value: String?, issuer: String?)] = []
     var isEmpty = true
@@ -196,12 +217,15 @@ struct CivilPersonFields: CivilDraftFields {
         case (.birthDate, .date(let date)): person.birthDate = date
         case (.deathDate, .date(let date)): person.deathDate = date
         case (.name(let part), .text(let text)):
-            if person.name == nil { person.name = PersonName() }
+            // Taken out and put back: testing `person.name` against nil, then writing through the optional,
+            // copied the name.
+            var name = person.name.take() ?? PersonName()
             switch part {
-            case .given: person.name?.given = text
-            case .family: person.name?.family = text
-            case .middle: person.name?.middle = text
+            case .given: name.given = text
+            case .family: name.family = text
+            case .middle: name.middle = text
             }
+            person.name = name
         case (.birthPlace(let part), .text(let text)):
             CivilFieldTarget.set(part, text, in: &person.birthPlace)
         case (.nationality(let index), .text(let text)):
@@ -218,8 +242,10 @@ struct CivilPersonFields: CivilDraftFields {
                 texts.append(text)
             }
             person.nationalities = texts
+        case (.identifiers, .items(let items)):
+            identifiers = items.map { (scheme: $0.scheme, value: $0.value, issuer: $0.issuer) }
         case (.identifiers, .tree(.array(let items))):
-            var read: [(String?, String?, String?)] = []
+            var read: [(scheme: String?, value: String?, issuer: String?)] = []
             for item in items {
                 guard case .object(let object) = item else { return false }
                 var parts: [String?] = [nil, nil, nil]
@@ -239,6 +265,10 @@ struct CivilPersonFields: CivilDraftFields {
         return true
     }
 
+    /// Every draft starts from a copy of this one: `Person()` evaluates its twenty-seven default arguments
+    /// one call each, which showed in profiles at two persons a record.
+    private static let emptyPerson = Person()
+
     mutating func keep(_ values: [(String, JSONValue)], in namespace: String) -> Bool {
         var kept = person.extensions[namespace] ?? [:]
         for (key, value) in values { kept[key] = value }
@@ -247,18 +277,14 @@ struct CivilPersonFields: CivilDraftFields {
         return true
     }
 
-    /// The person, moved out, when every identifier has its scheme and value; else nil, for the trees to
-    /// report.
-    mutating func takePerson() -> Person? {
+    /// The identifiers read, when every one has its scheme and value; else nil, for the trees to report.
+    func wholeIdentifiers() -> [Identifier]? {
         var whole: [Identifier] = []
         for identifier in identifiers {
             guard let scheme = identifier.scheme, let value = identifier.value else { return nil }
             whole.append(Identifier(scheme: scheme, value: value, issuer: identifier.issuer))
         }
-        var taken = Person()
-        swap(&taken, &person)
-        taken.identifiers = whole
-        return taken
+        return whole
     }
 }
 
@@ -296,11 +322,32 @@ struct CivilEventFields: CivilDraftFields {
     }
 }
 
-/// A list item's fields (an identifier's scheme and value): always a tree.
+/// A list item's fields: an identifier's scheme, value and issuer.
 struct CivilItemFields: CivilDraftFields {
-    var isEmpty: Bool { true }
+    var scheme: String?
+    var value: String?
+    var issuer: String?
+    var isEmpty = true
 
-    mutating func set(_ target: CivilFieldTarget, _ value: CivilValue) -> Bool { false }
+    mutating func set(_ target: CivilFieldTarget, _ value: CivilValue) -> Bool {
+        switch (target, value) {
+        case (.identifierScheme, .text(let text)): scheme = text
+        case (.identifierValue, .text(let text)): self.value = text
+        case (.identifierIssuer, .text(let text)): issuer = text
+        default: return false
+        }
+        isEmpty = false
+        return true
+    }
 
     mutating func keep(_ values: [(String, JSONValue)], in namespace: String) -> Bool { false }
+
+    /// The item as the trees hold it.
+    var tree: JSONValue {
+        var object: [String: JSONValue] = [:]
+        if let scheme { object["scheme"] = .string(scheme) }
+        if let value { object["value"] = .string(value) }
+        if let issuer { object["issuer"] = .string(issuer) }
+        return .object(object)
+    }
 }

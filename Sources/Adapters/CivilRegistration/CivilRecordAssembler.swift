@@ -41,10 +41,24 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         var refused = false
     }
 
+    /// A person element read, beside its draft (kept apart: a draft is a large value, and these are copied).
+    /// The values one rule read, in document order; the usual single value is held without an array.
+    private struct ReadValues {
+        private(set) var first: CivilValue?
+        private var rest: [CivilValue] = []
+
+        var count: Int { first == nil ? 0 : 1 + rest.count }
+
+        var all: [CivilValue] { first.map { [$0] + rest } ?? [] }
+
+        mutating func append(_ value: CivilValue) {
+            if first == nil { first = value } else { rest.append(value) }
+        }
+    }
+
     private struct ReadPerson {
         var role: String
         var relationship: String?
-        var draft: CivilDraft<CivilPersonFields>
         var element: Source.Node
     }
 
@@ -69,20 +83,26 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         var reading = Reading(consumed: document.makeMarks())
         var event = CivilDraft<CivilEventFields>(typed: typed)
         var persons: [ReadPerson] = []
+        var drafts: [CivilDraft<CivilPersonFields>] = []
 
         var recordFields = CivilDraft<CivilPersonFields>(typed: typed)
         for rule in plan.recordRules {
             apply(rule, from: document.root, in: document, event: &event, person: &recordFields, reading: &reading)
         }
         for person in plan.persons {
-            let spec = person.spec
+            let role = person.spec.role
             for element in document.nodes(person.select, from: document.root) {
-                var draft = spec.role == "subject" ? recordFields : CivilDraft<CivilPersonFields>(typed: typed)
+                // Filled in its place in `drafts`: a draft is a large value, and a local one was copied in.
+                drafts.append(role == "subject" ? recordFields : CivilDraft<CivilPersonFields>(typed: typed))
+                let position = drafts.count - 1
                 for rule in person.rules {
-                    apply(rule, from: element, in: document, event: &event, person: &draft, reading: &reading)
+                    apply(
+                        rule, from: element, in: document, event: &event, person: &drafts[position],
+                        reading: &reading)
                 }
-                let relationship = relationshipType(person, element: element, draft: draft, in: document, &reading)
-                persons.append(ReadPerson(role: spec.role, relationship: relationship, draft: draft, element: element))
+                let relationship = relationshipType(
+                    person, element: element, sex: drafts[position].sex, in: document, &reading)
+                persons.append(ReadPerson(role: role, relationship: relationship, element: element))
             }
         }
         if reading.refused { return false }
@@ -97,39 +117,40 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         }
 
         var personElements = document.makeMarks()
-        for person in persons { personElements.mark(person.element) }
+        for position in persons.indices { personElements.mark(persons[position].element) }
         for position in persons.indices {
             keepUnread(
-                below: persons[position].element, in: document, into: &persons[position].draft, skipping: nil,
-                &reading)
+                below: persons[position].element, in: document, into: &drafts[position], skipping: nil, &reading)
         }
-        keepUnread(below: document.root, in: document, into: &persons[0].draft, skipping: personElements, &reading)
+        keepUnread(below: document.root, in: document, into: &drafts[0], skipping: personElements, &reading)
 
         // Typed, the persons are made directly; an identifier without its scheme or value needs the trees,
         // which report it as they always did.
         var built: [Result<Person, RecordRejection>] = []
         if typed {
-            guard !reading.refused, let typedEvent = event.fields, var people = Self.complete(&persons) else {
+            guard !reading.refused, let typedEvent = event.fields, var people = Self.complete(&drafts) else {
                 return false
             }
             linkTyped(persons, &people, event: typedEvent, index: index, reading: &reading)
+            for position in people.indices {
+                people[position].provenance = Provenance(
+                    system: dialect.name, recordId: people[position].ref, format: format,
+                    formatVersion: dialect.version, receivedAt: context.receivedAt)
+            }
             // Moved out one by one rather than copied: a person is a large value.
-            people.reverse()
+            people.reverseByMoving()
             var position = 0
-            while var person = people.popLast() {
-                person.provenance = Provenance(
-                    system: dialect.name, recordId: person.ref, format: format, formatVersion: dialect.version,
-                    receivedAt: context.receivedAt)
+            while !people.isEmpty {
                 items.append(
                     .record(
                         SourceRecord(
-                            record: .person(person), location: location,
+                            record: .person(people.removeLast()), location: location,
                             warnings: position == 0 ? reading.warnings : [],
                             keptInExtensions: position == 0 ? reading.kept : [])))
                 position += 1
             }
         } else {
-            var trees = persons.map(\.draft.tree)
+            var trees = drafts.map(\.tree)
             link(persons, &trees, event: event.tree, index: index, reading: &reading)
             built = trees.map { tree in
                 Result(catching: { () throws(RecordRejection) -> Person in try CivilPersonJSON.person(from: tree) })
@@ -167,23 +188,33 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             return
         }
         if rule.writeOnly { return }
-        let values: [CivilValue]
+        var values = ReadValues()
         if let each = planned.each {
+            // Items of fields are read typed when the person is; a list of texts is a tree either way.
+            let typedItems = person.isTyped && !planned.fields.isEmpty
             var items: [JSONValue] = []
+            var typed: [CivilItemFields] = []
             document.forEachNode(each, from: element) { node in
                 if planned.fields.isEmpty, let read = planned.read {
-                    items.append(contentsOf: readValues(planned, read, from: node, in: document, &reading).map(\.json))
+                    let found = readValues(planned, read, from: node, in: document, &reading)
+                    items.append(contentsOf: found.all.map(\.json))
                     return
                 }
-                var item = CivilDraft<CivilItemFields>(typed: false)
+                var item = CivilDraft<CivilItemFields>(typed: typedItems)
                 for field in planned.fields {
                     var ignored = CivilDraft<CivilEventFields>(typed: false)
                     apply(field, from: node, in: document, event: &ignored, person: &item, reading: &reading)
                 }
-                if case .object(let object) = item.tree, !object.isEmpty { items.append(item.tree) }
+                guard !item.isEmpty else { return }
+                if let fields = item.fields { typed.append(fields) } else { items.append(item.tree) }
             }
-            guard !items.isEmpty else { return }
-            values = [.tree(.array(items))]
+            if typedItems {
+                guard !typed.isEmpty else { return }
+                values.append(.items(typed))
+            } else {
+                guard !items.isEmpty else { return }
+                values.append(.tree(.array(items)))
+            }
         } else if let read = planned.read {
             values = readValues(planned, read, from: element, in: document, &reading)
         } else {
@@ -192,7 +223,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         guard var value = values.first else { return }
         if values.count > 1 {
             if let join = rule.join {
-                value = .text(values.compactMap(\.scalarText).joined(separator: join))
+                value = .text(values.all.compactMap(\.scalarText).joined(separator: join))
             } else {
                 reading.warnings.append(
                     warning(rule, "\(values.count) values where one is expected; the first is read"))
@@ -219,7 +250,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         let rule = planned.rule
         guard let template = rule.template, let read = planned.read else { return }
         document.forEachNode(read, from: element) { node in
-            let text = document.text(node).trimmedWhitespace
+            let text = document.trimmedText(node)
             var matches = text == template
             if let (prefix, suffix) = rule.templateParts {
                 matches = text.count > prefix.count + suffix.count && text.hasPrefix(prefix) && text.hasSuffix(suffix)
@@ -232,16 +263,16 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     private func readValues(
         _ planned: Rule, _ read: Source.Path, from element: Source.Node, in document: Source,
         _ reading: inout Reading
-    ) -> [CivilValue] {
+    ) -> ReadValues {
         let rule = planned.rule
-        var values: [CivilValue] = []
+        var values = ReadValues()
         document.forEachNode(read, from: element) { node in
             reading.consumed.mark(node)
             if let parts = planned.parts {
                 if let date = readParts(rule, parts, from: node, in: document, &reading) { values.append(date) }
                 return
             }
-            let text = document.text(node).trimmedWhitespace
+            let text = document.trimmedText(node)
             if text.isEmpty {
                 reading.warnings.append(warning(rule, "empty element read as absent"))
                 return
@@ -259,7 +290,7 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         func part(_ path: Source.Path?) -> String? {
             guard let path, let found = document.firstNode(path, from: node) else { return nil }
             reading.consumed.mark(found)
-            let text = document.text(found).trimmedWhitespace
+            let text = document.trimmedText(found)
             return text.isEmpty || (!rule.unknownMarkers.isEmpty && rule.unknownMarkers.contains(text)) ? nil : text
         }
         guard let year = part(parts.year) else { return nil }
@@ -297,42 +328,39 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     }
 
     private func relationshipType(
-        _ person: CivilRecordPlan<Source.Path>.Person, element: Source.Node, draft: CivilDraft<CivilPersonFields>,
-        in document: Source, _ reading: inout Reading
+        _ person: CivilRecordPlan<Source.Path>.Person, element: Source.Node, sex: String, in document: Source,
+        _ reading: inout Reading
     ) -> String? {
-        switch person.spec.relationship {
-        case nil:
-            return nil
-        case .bySex(let table, let otherwise):
-            let sex = draft.fields.map { $0.person.sex ?? "" } ?? draft.tree.member("sex")?.scalarText ?? ""
+        // The coded relationship first: matching `person.spec.relationship` copies its paths and code list.
+        guard let coded = person.coded else {
+            guard case .bySex(let table, let otherwise)? = person.spec.relationship else { return nil }
             return table[sex] ?? otherwise
-        case .coded:
-            guard let (coding, system, code, list) = person.coded else { return nil }
-            for node in document.nodes(coding, from: element) {
-                guard let codeNode = document.firstNode(code, from: node) else { continue }
-                reading.consumed.mark(codeNode)
-                let systemNode = document.firstNode(system, from: node)
-                if let systemNode { reading.consumed.mark(systemNode) }
-                let uri = systemNode.map { document.text($0).trimmedWhitespace }
-                if let uri, !list.isKnown(by: uri) { continue }
-                if let uri, uri != list.uris.first {
-                    reading.warnings.append(
-                        FieldIssue(
-                            field: "relationships", rule: "code system \(uri) is a legacy URI of \(list.name)",
-                            severity: .warning))
-                }
-                do {
-                    return try list.canonical(for: document.text(codeNode).trimmedWhitespace)
-                } catch {
-                    reading.issues.append(FieldIssue(field: "relationships", rule: "at relationship: \(error)"))
-                    return nil
-                }
-            }
-            reading.issues.append(
-                FieldIssue(
-                    field: "relationships", rule: "no relationship coded in \(list.name) (\(list.uris.first ?? ""))"))
-            return nil
         }
+        for node in document.nodes(coded.coding, from: element) {
+            guard let codeNode = document.firstNode(coded.code, from: node) else { continue }
+            reading.consumed.mark(codeNode)
+            let systemNode = document.firstNode(coded.system, from: node)
+            if let systemNode { reading.consumed.mark(systemNode) }
+            let uri = systemNode.map { document.trimmedText($0) }
+            if let uri, !coded.list.isKnown(by: uri) { continue }
+            if let uri, uri != coded.list.uris.first {
+                reading.warnings.append(
+                    FieldIssue(
+                        field: "relationships", rule: "code system \(uri) is a legacy URI of \(coded.list.name)",
+                        severity: .warning))
+            }
+            do {
+                return try coded.list.canonical(for: document.trimmedText(codeNode))
+            } catch {
+                reading.issues.append(FieldIssue(field: "relationships", rule: "at relationship: \(error)"))
+                return nil
+            }
+        }
+        reading.issues.append(
+            FieldIssue(
+                field: "relationships",
+                rule: "no relationship coded in \(coded.list.name) (\(coded.list.uris.first ?? ""))"))
+        return nil
     }
 
     // MARK: - Linking
@@ -392,11 +420,11 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
 
     /// The persons' typed fields, when every draft kept them and every identifier is whole.
     /// Takes the persons out of their drafts (which are left empty, the record being done with them).
-    private static func complete(_ persons: inout [ReadPerson]) -> [Person]? {
+    private static func complete(_ drafts: inout [CivilDraft<CivilPersonFields>]) -> [Person]? {
         var typed: [Person] = []
-        typed.reserveCapacity(persons.count)
-        for position in persons.indices {
-            guard let person = persons[position].draft.takePerson() else { return nil }
+        typed.reserveCapacity(drafts.count)
+        for position in drafts.indices {
+            guard let person = drafts[position].takePerson() else { return nil }
             typed.append(person)
         }
         return typed
@@ -494,15 +522,12 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             unreadVisited = visited
             unreadStack = stack
         }
-        document.forEachChild(element) { stack.append(($0, -1)) }
-        func path(_ position: Int) -> String {
-            var names: [String] = []
-            var current = position
-            while current >= 0 {
-                names.append(document.localName(visited[current].node))
-                current = visited[current].parent
-            }
-            return names.reversed().joined(separator: "/")
+        // Loops over siblings rather than closures: the work lists captured by closures were checked for
+        // exclusive access on every node, which showed in profiles.
+        var child = document.firstChild(element)
+        while let current = child {
+            stack.append((current, -1))
+            child = document.nextSibling(current)
         }
         while let (node, parent) = stack.popLast() {
             guard document.isElement(node), skipping?.isMarked(node) != true, !reading.consumed.isMarked(node) else {
@@ -510,28 +535,49 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             }
             visited.append((parent, node))
             let position = visited.count - 1
-            document.forEachAttribute(node) { attribute in
-                guard !reading.consumed.isMarked(attribute) else { return }
-                let name = document.localName(attribute)
+            var attribute = document.firstAttribute(node)
+            while let current = attribute {
+                attribute = document.nextSibling(current)
+                guard !reading.consumed.isMarked(current) else { continue }
+                let name = document.localName(current)
                 if name != "schemaLocation" {
-                    Self.add(.string(document.text(attribute)), at: "\(path(position))/@\(name)", to: &kept)
+                    let key = "\(Self.path(to: position, visited, in: document))/@\(name)"
+                    Self.add(.string(document.text(current)), at: key, to: &kept)
                 }
             }
             var hasElements = false
-            document.forEachChild(node) { child in
-                guard document.isElement(child) else { return }
-                hasElements = true
-                stack.append((child, position))
+            child = document.firstChild(node)
+            while let current = child {
+                if document.isElement(current) {
+                    hasElements = true
+                    stack.append((current, position))
+                }
+                child = document.nextSibling(current)
             }
             if !hasElements {
-                let text = document.text(node).trimmedWhitespace
-                if !text.isEmpty { Self.add(.string(text), at: path(position), to: &kept) }
+                let text = document.trimmedText(node)
+                if !text.isEmpty {
+                    Self.add(.string(text), at: Self.path(to: position, visited, in: document), to: &kept)
+                }
             }
         }
         guard !kept.isEmpty else { return }
         let sorted = kept.sorted { $0.key < $1.key }
         for (key, _) in sorted { reading.kept.append("\(dialect.extensionNamespace).\(key)") }
         if !draft.keep(sorted.map { ($0.key, $0.value) }, in: dialect.extensionNamespace) { reading.refused = true }
+    }
+
+    /// The local names from the element `keepUnread` started below down to `visited[position]`, joined by `/`.
+    private static func path(
+        to position: Int, _ visited: [(parent: Int, node: Source.Node)], in document: Source
+    ) -> String {
+        var names: [String] = []
+        var current = position
+        while current >= 0 {
+            names.append(document.localName(visited[current].node))
+            current = visited[current].parent
+        }
+        return names.reversed().joined(separator: "/")
     }
 
     private static func add(_ value: JSONValue, at key: String, to kept: inout [String: JSONValue]) {
@@ -588,5 +634,13 @@ extension String {
         while start < end, isSpace(bytes[start]) { start = bytes.index(after: start) }
         while end > start, isSpace(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
         return String(self[start..<end])
+    }
+}
+
+extension Array {
+    /// Reverses the elements by moving them. `reverse()` swaps through copies of the elements, which for
+    /// records of many fields (a person, a read item) showed in profiles as a retain and a release per field.
+    mutating func reverseByMoving() {
+        withUnsafeMutableBufferPointer { $0.reverse() }
     }
 }

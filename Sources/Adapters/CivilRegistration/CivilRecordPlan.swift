@@ -33,16 +33,29 @@ struct CivilRecordPlan<Path> {
         let spec: CivilDialect.PersonSpec
         let select: Path
         let rules: [Rule]
-        let coded: (coding: Path, system: Path, code: Path, list: CodeListMapping)?
+        let coded: CodedRelationship?
 
-        init(
-            spec: CivilDialect.PersonSpec, select: Path, rules: [Rule],
-            coded: (coding: Path, system: Path, code: Path, list: CodeListMapping)?
-        ) {
+        init(spec: CivilDialect.PersonSpec, select: Path, rules: [Rule], coded: CodedRelationship?) {
             self.spec = spec
             self.select = select
             self.rules = rules
             self.coded = coded
+        }
+    }
+
+    /// A relationship told by a coding, with its paths compiled. A class, so that reading one record after
+    /// another shares it rather than copying its paths and code list.
+    final class CodedRelationship {
+        let coding: Path
+        let system: Path
+        let code: Path
+        let list: CodeListMapping
+
+        init(coding: Path, system: Path, code: Path, list: CodeListMapping) {
+            self.coding = coding
+            self.system = system
+            self.code = code
+            self.list = list
         }
     }
 
@@ -53,9 +66,10 @@ struct CivilRecordPlan<Path> {
     init(_ dialect: CivilDialect, compile: (XPathExpression) throws -> Path) rethrows {
         recordRules = try dialect.rules(in: "record").map { try Rule($0, compile: compile) }
         persons = try dialect.persons.map { spec in
-            var coded: (Path, Path, Path, CodeListMapping)?
+            var coded: CodedRelationship?
             if case .coded(let coding, _, let system, _, let code, _, let list) = spec.relationship {
-                coded = (try compile(coding), try compile(system), try compile(code), list)
+                coded = CodedRelationship(
+                    coding: try compile(coding), system: try compile(system), code: try compile(code), list: list)
             }
             return Person(
                 spec: spec, select: try compile(spec.select),
@@ -80,10 +94,16 @@ protocol CivilRecordSource {
     func makeMarks() -> Marks
     /// An attribute's value, or an element's text.
     func text(_ node: Node) -> String
+    /// `text(node)` without leading and trailing XML whitespace.
+    func trimmedText(_ node: Node) -> String
     func localName(_ node: Node) -> String
     func isElement(_ node: Node) -> Bool
-    func forEachChild(_ node: Node, _ body: (Node) -> Void)
-    func forEachAttribute(_ node: Node, _ body: (Node) -> Void)
+    /// The first of an element's children (elements and text runs in document order).
+    func firstChild(_ node: Node) -> Node?
+    /// The first of an element's attributes; nil for any other node.
+    func firstAttribute(_ node: Node) -> Node?
+    /// The next child of the same parent, or an attribute's next attribute.
+    func nextSibling(_ node: Node) -> Node?
 }
 
 /// A set of a record's nodes (those the rules read).
@@ -139,24 +159,27 @@ struct LibXMLRecordSource: CivilRecordSource {
 
     func text(_ node: UnsafeMutableRawPointer) -> String { xmlNodeText(self.node(node)) }
 
+    func trimmedText(_ node: UnsafeMutableRawPointer) -> String { text(node).trimmedWhitespace }
+
     func localName(_ node: UnsafeMutableRawPointer) -> String { xmlNodeLocalName(self.node(node)) }
 
     func isElement(_ node: UnsafeMutableRawPointer) -> Bool { self.node(node).pointee.type == XML_ELEMENT_NODE }
 
-    func forEachChild(_ node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void) {
-        var child = self.node(node).pointee.children
-        while let current = child {
-            body(UnsafeMutableRawPointer(current))
-            child = current.pointee.next
-        }
+    func firstChild(_ node: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        self.node(node).pointee.children.map { UnsafeMutableRawPointer($0) }
     }
 
-    func forEachAttribute(_ node: UnsafeMutableRawPointer, _ body: (UnsafeMutableRawPointer) -> Void) {
-        var attribute = self.node(node).pointee.type == XML_ELEMENT_NODE ? self.node(node).pointee.properties : nil
-        while let current = attribute {
-            body(UnsafeMutableRawPointer(current))
-            attribute = current.pointee.next
+    func firstAttribute(_ node: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        guard self.node(node).pointee.type == XML_ELEMENT_NODE else { return nil }
+        return self.node(node).pointee.properties.map { UnsafeMutableRawPointer($0) }
+    }
+
+    func nextSibling(_ node: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        // An attribute (`xmlAttr`) begins like every other node, with its type.
+        if self.node(node).pointee.type == XML_ATTRIBUTE_NODE {
+            return node.assumingMemoryBound(to: xmlAttr.self).pointee.next.map { UnsafeMutableRawPointer($0) }
         }
+        return self.node(node).pointee.next.map { UnsafeMutableRawPointer($0) }
     }
 }
 
@@ -186,6 +209,8 @@ struct FragmentRecordSource: CivilRecordSource {
 
     func text(_ node: Int32) -> String { fragment.text(node) }
 
+    func trimmedText(_ node: Int32) -> String { fragment.trimmedText(node) }
+
     func localName(_ node: Int32) -> String {
         let name = Int(fragment.nodes[Int(node)].name)
         return name >= 0 && name < names.count ? names[name].localName : ""
@@ -193,19 +218,18 @@ struct FragmentRecordSource: CivilRecordSource {
 
     func isElement(_ node: Int32) -> Bool { fragment.nodes[Int(node)].kind == .element }
 
-    func forEachChild(_ node: Int32, _ body: (Int32) -> Void) {
-        var child = fragment.nodes[Int(node)].firstChild
-        while child >= 0 {
-            body(child)
-            child = fragment.nodes[Int(child)].nextSibling
-        }
+    func firstChild(_ node: Int32) -> Int32? {
+        let child = fragment.nodes[Int(node)].firstChild
+        return child >= 0 ? child : nil
     }
 
-    func forEachAttribute(_ node: Int32, _ body: (Int32) -> Void) {
-        var attribute = fragment.nodes[Int(node)].firstAttribute
-        while attribute >= 0 {
-            body(attribute)
-            attribute = fragment.nodes[Int(attribute)].nextSibling
-        }
+    func firstAttribute(_ node: Int32) -> Int32? {
+        let attribute = fragment.nodes[Int(node)].firstAttribute
+        return attribute >= 0 ? attribute : nil
+    }
+
+    func nextSibling(_ node: Int32) -> Int32? {
+        let next = fragment.nodes[Int(node)].nextSibling
+        return next >= 0 ? next : nil
     }
 }

@@ -30,6 +30,13 @@ public struct XMLFragment: Sendable {
 
     public private(set) var nodes: [Node] = []
     public private(set) var bytes: [UInt8] = []
+    /// Where `bytes` holds `Self.indentation`, once a text run has pointed into it; -1 before.
+    private var indentationStart: Int32 = -1
+
+    /// A line feed and 64 spaces. The text runs between elements are mostly indentation, a line feed and
+    /// some spaces; such a run points into one copy of this in `bytes` rather than adding its own bytes,
+    /// whose copying showed in profiles. Its text reads the same.
+    private static let indentation: [UInt8] = [0x0A] + Array(repeating: 0x20, count: 64)
 
     public init() {}
 
@@ -46,6 +53,7 @@ public struct XMLFragment: Sendable {
     public mutating func removeAll() {
         nodes.removeAll(keepingCapacity: true)
         bytes.removeAll(keepingCapacity: true)
+        indentationStart = -1
     }
 
     // MARK: - Building
@@ -82,18 +90,43 @@ public struct XMLFragment: Sendable {
     public mutating func appendText(_ text: UnsafeBufferPointer<UInt8>, element: Int32, line: Int32) -> Int {
         let last = nodes[Int(element)].lastChild
         if last >= 0, last == Int32(nodes.count - 1), nodes[Int(last)].kind == .text {
+            let run = nodes[Int(last)]
+            if run.textStart + run.textLength != Int32(bytes.count) {
+                // The run points into the indentation: its own copy goes last, for the text to follow it.
+                nodes[Int(last)].textStart = Int32(bytes.count)
+                bytes.append(contentsOf: Self.indentation[0..<Int(run.textLength)])
+            }
             bytes.append(contentsOf: text)
             nodes[Int(last)].textLength += Int32(text.count)
             return Int(nodes[Int(last)].textLength)
         }
         let index = Int32(nodes.count)
         var node = Node(kind: .text, name: -1, parent: element, line: line)
-        node.textStart = Int32(bytes.count)
         node.textLength = Int32(text.count)
-        bytes.append(contentsOf: text)
+        if Self.isIndentation(text) {
+            if indentationStart < 0 {
+                indentationStart = Int32(bytes.count)
+                bytes.append(contentsOf: Self.indentation)
+            }
+            node.textStart = indentationStart
+        } else {
+            node.textStart = Int32(bytes.count)
+            bytes.append(contentsOf: text)
+        }
         nodes.append(node)
         link(index, under: element)
         return text.count
+    }
+
+    /// Whether `text` is a line feed and at most 64 spaces, a prefix of `Self.indentation`.
+    private static func isIndentation(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = text.baseAddress, text.count > 0, text.count <= 65, base[0] == 0x0A else { return false }
+        var position = 1
+        while position < text.count {
+            if base[position] != 0x20 { return false }
+            position += 1
+        }
+        return true
     }
 
     /// Appends a copy of `other`'s nodes, its root becoming the last child of `parent`.
@@ -101,15 +134,17 @@ public struct XMLFragment: Sendable {
         let offset = Int32(nodes.count)
         let byteOffset = Int32(bytes.count)
         bytes.append(contentsOf: other.bytes)
-        nodes.reserveCapacity(nodes.count + other.nodes.count)
-        for var node in other.nodes {
-            node.parent = node.parent < 0 ? parent : node.parent + offset
-            if node.firstChild >= 0 { node.firstChild += offset }
-            if node.lastChild >= 0 { node.lastChild += offset }
-            if node.nextSibling >= 0 { node.nextSibling += offset }
-            if node.firstAttribute >= 0 { node.firstAttribute += offset }
-            node.textStart += byteOffset
-            nodes.append(node)
+        // Copied whole, then renumbered in place: appending node by node checked the array's room each time.
+        nodes.append(contentsOf: other.nodes)
+        nodes.withUnsafeMutableBufferPointer { nodes in
+            for index in Int(offset)..<nodes.count {
+                nodes[index].parent = nodes[index].parent < 0 ? parent : nodes[index].parent + offset
+                if nodes[index].firstChild >= 0 { nodes[index].firstChild += offset }
+                if nodes[index].lastChild >= 0 { nodes[index].lastChild += offset }
+                if nodes[index].nextSibling >= 0 { nodes[index].nextSibling += offset }
+                if nodes[index].firstAttribute >= 0 { nodes[index].firstAttribute += offset }
+                nodes[index].textStart += byteOffset
+            }
         }
         if !other.nodes.isEmpty { link(offset, under: parent) }
     }
@@ -140,6 +175,25 @@ public struct XMLFragment: Sendable {
         var text: [UInt8] = []
         appendDescendantText(of: index, to: &text)
         return String(decoding: text, as: UTF8.self)
+    }
+
+    /// `text(index)` without leading and trailing XML whitespace (space, tab, carriage return, line feed); an
+    /// attribute's value or a text run is trimmed in place, before a string is made of it.
+    public func trimmedText(_ index: Int32) -> String {
+        let node = nodes[Int(index)]
+        guard node.kind != .element else { return text(index).trimmedWhitespace }
+        return bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return "" }
+            var start = Int(node.textStart)
+            var end = start + Int(node.textLength)
+            while start < end, Self.isSpace(base[start]) { start += 1 }
+            while end > start, Self.isSpace(base[end - 1]) { end -= 1 }
+            return String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
+        }
+    }
+
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
     private func string(_ node: Node) -> String {

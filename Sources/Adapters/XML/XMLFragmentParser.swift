@@ -67,9 +67,10 @@ final class XMLFragmentParserState {
     @exclusivity(unchecked) var open: [Int32] = []
     var fragmentStartByte = 0
     @exclusivity(unchecked) private var nameCache: [NamePointers: Int32] = [:]
-    /// The last names looked up, by the address of libxml2's interned local name.
+    /// The last names looked up, by the address of libxml2's interned local name. Room for many more names than
+    /// a dialect uses, so that two of them rarely share a slot and push each other out on every element.
     @exclusivity(unchecked) private var recentNames = [(localName: UInt, namespace: UInt, number: Int32)](
-        repeating: (0, 0, -1), count: 64)
+        repeating: (0, 0, -1), count: 1024)
     private var decoded: [UInt8] = []
 
     struct NamePointers: Hashable {
@@ -162,7 +163,9 @@ final class XMLFragmentParserState {
     func number(_ localName: UnsafePointer<xmlChar>?, _ namespace: UnsafePointer<xmlChar>?) -> Int32 {
         let key = NamePointers(
             localName: UInt(bitPattern: localName), namespace: UInt(bitPattern: namespace))
-        let slot = Int((key.localName >> 3 ^ key.namespace >> 5) & 63)
+        // Fibonacci hashing: the top ten bits of the addresses mixed by a multiplication.
+        let mixed = (UInt64(key.localName) ^ UInt64(key.namespace) &<< 7) &* 0x9E37_79B9_7F4A_7C15
+        let slot = Int(mixed >> 54)
         let recent = recentNames[slot]
         if recent.localName == key.localName && recent.namespace == key.namespace && recent.number >= 0 {
             return recent.number
@@ -280,39 +283,42 @@ private func fragmentState(_ context: UnsafeMutableRawPointer?) -> XMLFragmentPa
     return Unmanaged<XMLFragmentParserState>.fromOpaque(context).takeUnretainedValue()
 }
 
+/// Runs `body` on the parse's state unless the parse has failed, stopping the parse with what it throws.
+///
+/// The state is borrowed rather than retained (`_withUnsafeGuaranteedRef`): `XMLFragmentParser.parse` keeps it
+/// alive throughout, and a retain and a release around every element and text run showed in profiles.
+private func withFragmentState(
+    _ context: UnsafeMutableRawPointer?, _ body: (XMLFragmentParserState) throws -> Void
+) {
+    guard let context else { return }
+    Unmanaged<XMLFragmentParserState>.fromOpaque(context)._withUnsafeGuaranteedRef { state in
+        guard state.failure == nil else { return }
+        do {
+            try body(state)
+        } catch {
+            state.stop(error)
+        }
+    }
+}
+
 private func fragmentStartElement(
     _ context: UnsafeMutableRawPointer?, _ localName: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?,
     _ uri: UnsafePointer<xmlChar>?, _ namespaceCount: Int32,
     _ namespaces: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
     _ attributeCount: Int32, _ defaultedCount: Int32, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?
 ) {
-    guard let state = fragmentState(context), state.failure == nil else { return }
-    do {
-        try state.startElement(localName, uri, Int(attributeCount), attributes)
-    } catch {
-        state.stop(error)
-    }
+    withFragmentState(context) { try $0.startElement(localName, uri, Int(attributeCount), attributes) }
 }
 
 private func fragmentEndElement(
     _ context: UnsafeMutableRawPointer?, _ localName: UnsafePointer<xmlChar>?, _ prefix: UnsafePointer<xmlChar>?,
     _ uri: UnsafePointer<xmlChar>?
 ) {
-    guard let state = fragmentState(context), state.failure == nil else { return }
-    do {
-        try state.endElement()
-    } catch {
-        state.stop(error)
-    }
+    withFragmentState(context) { try $0.endElement() }
 }
 
 private func fragmentCharacters(_ context: UnsafeMutableRawPointer?, _ text: UnsafePointer<xmlChar>?, _ count: Int32) {
-    guard let state = fragmentState(context), state.failure == nil else { return }
-    do {
-        try state.characters(text, Int(count))
-    } catch {
-        state.stop(error)
-    }
+    withFragmentState(context) { try $0.characters(text, Int(count)) }
 }
 
 private func fragmentInternalSubset(
