@@ -251,4 +251,26 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
         #expect(text.contains("\"psn-"))
         #expect(text.contains("\"1990\""))
     }
+
+    @Test func theLedgerHasALineForEveryAttemptWrittenBeforeItIsSent() throws {
+        let folder = try TemporaryDirectory()
+        let partner = ScriptedPartner(answers: [.retryable(reason: "HTTP 503", retryAfterSeconds: 0)])
+        let store = try SQLiteOutboxStore(path: folder.path("outbox.sqlite"))
+        let ledger = try DisclosureLedger(directory: folder.path("ledger"))
+        let service = DeliveryService(
+            store: store,
+            targets: [.init(name: "p", destination: partner, agreement: Self.everyField, retry: Self.quickRetry)],
+            settings: .init(workers: 1), logger: Logger(label: "test", style: .json, sink: LogSink { _ in }),
+            ledger: ledger)
+        let configuration = GatewayConfiguration(
+            file: "test", store: .sqlite(path: folder.path("outbox.sqlite")),
+            routes: [.init(from: "canonical", to: ["p"])])
+        _ = try Ingestor(environment: TestEnvironment.adapters, store: store, configuration: configuration).ingest(
+            try FileInput(path: RepositoryPaths.fixture("canonical/stateless-person.ndjson")), format: "canonical",
+            client: "test")
+        try service.drain()
+        // The refused attempt and the one that got through each have their line.
+        #expect(partner.received.count == 2)
+        #expect(try DisclosureLedger.verify(path: ledger.path) == .intact(entries: 2))
+    }
 }

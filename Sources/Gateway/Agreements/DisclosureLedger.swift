@@ -1,13 +1,14 @@
 import Foundation
 import PrimesModel
 
-/// What left the gateway: one line per record sent to a partner, naming the destination, the agreement and
-/// its version, the fields sent and when, for a subject known only by a pseudonym. It holds no personal data.
+/// What left the gateway: one line per attempt to send a record to a partner, written before the attempt,
+/// naming the destination, the agreement and its version, the fields sent and when, for a subject known only
+/// by a pseudonym. It holds no personal data.
 ///
 /// Each line carries the hash of the line before it and its own, so that a line altered, removed or inserted
 /// afterwards breaks the chain, which `verify` finds. Lines go to `ledger-N.jsonl` in the ledger directory;
 /// a process holds its file under an exclusive lock, so several gateway instances sharing a directory each
-/// write their own chain. A batch of lines is fsynced before the deliveries it records are marked done.
+/// write their own chain. A batch of lines is fsynced before the records it names are sent.
 ///
 /// The subject is `sub-` and 32 hex digits of an HMAC of the record key under `subject.key`, a random secret
 /// made beside the ledger: a data-protection officer holding it can find every disclosure about one person,
@@ -146,7 +147,7 @@ public final class DisclosureLedger: @unchecked Sendable {
         close(descriptor)
     }
 
-    /// Appends one line per disclosure and fsyncs them, before the caller marks those deliveries done.
+    /// Appends one line per disclosure and fsyncs them, before the caller sends those records.
     public func append(_ disclosures: [Disclosure], now: Double = Date().timeIntervalSince1970) throws(LedgerError) {
         guard !disclosures.isEmpty else { return }
         lock.lock()
@@ -217,8 +218,8 @@ public final class DisclosureLedger: @unchecked Sendable {
         return key
     }
 
-    /// The sequence and hash of the file's last whole line. A last line cut short by a crash (the deliveries it
-    /// recorded were not marked done, so they are sent and recorded again) is removed.
+    /// The sequence and hash of the file's last whole line. A last line cut short by a crash (its records had
+    /// not been sent: they are sent and recorded again) is removed.
     private static func tail(of descriptor: Int32, path: String) throws(LedgerError) -> (Int, String) {
         guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return (0, firstPrevious) }
         var bytes = [UInt8](data)

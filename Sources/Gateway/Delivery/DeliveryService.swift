@@ -70,24 +70,43 @@ public final class DeliveryService: @unchecked Sendable {
         guard !claimed.isEmpty else { return 0 }
         let prepared = claimed.map { prepare($0, now: now) }
         try recordWrites(prepared)
-        var disclosures: [DisclosureLedger.Disclosure] = []
+        try recordDisclosures(prepared)
         let outcomes = prepared.map { item in
             switch item {
-            case .settled(let outcome): return outcome
-            case .ready(let send):
-                let outcome = deliver(send)
-                if case .delivered = outcome.result, ledger != nil, let disclosure = Self.disclosure(of: send) {
-                    disclosures.append(disclosure)
-                }
-                return outcome
+            case .settled(let outcome): outcome
+            case .ready(let send): deliver(send)
             }
         }
-        try ledger?.append(disclosures)
         try store.complete(outcomes, now: Date().timeIntervalSince1970)
         return claimed.count
     }
 
-    /// What a record that was sent discloses: its destination, agreement and the fields it carried.
+    /// Writes the disclosure ledger's lines for the records this round is about to send, before any is sent:
+    /// a record a partner may have received is never missing from the ledger (an attempt that then fails keeps
+    /// its line). When the ledger cannot be written nothing is sent, and the round goes back to the queue.
+    private func recordDisclosures(_ prepared: [Prepared]) throws {
+        guard let ledger else { return }
+        let disclosures = prepared.compactMap { item -> DisclosureLedger.Disclosure? in
+            guard case .ready(let send) = item else { return nil }
+            return Self.disclosure(of: send)
+        }
+        do {
+            try ledger.append(disclosures)
+        } catch {
+            logger.error(
+                "ledger.write_failed", ["error": .safe(error.description), "deliveries": .count(prepared.count)])
+            let outcomes = prepared.map { item in
+                switch item {
+                case .settled(let outcome): outcome
+                case .ready(let send): released(send.claim, reason: "the disclosure ledger cannot be written")
+                }
+            }
+            try store.complete(outcomes, now: Date().timeIntervalSince1970)
+            throw error
+        }
+    }
+
+    /// What a record about to be sent discloses: its destination, agreement and the fields it carries.
     private static func disclosure(of send: Send) -> DisclosureLedger.Disclosure? {
         guard let agreement = send.target.agreement else { return nil }
         return DisclosureLedger.Disclosure(
@@ -181,11 +200,10 @@ public final class DeliveryService: @unchecked Sendable {
         try sources.recordWrites(writes, now: Date().timeIntervalSince1970)
     }
 
-    /// Back to the queue, the attempt not counted: the destination is paused.
-    private func released(_ claim: ClaimedDelivery) -> DeliveryOutcome {
+    /// Back to the queue, the attempt not counted: the destination is paused, or the round could not go.
+    private func released(_ claim: ClaimedDelivery, reason: String = "destination paused") -> DeliveryOutcome {
         DeliveryOutcome(
-            delivery: claim,
-            result: .release(reason: "destination paused", nextAttempt: Date().timeIntervalSince1970 + 60))
+            delivery: claim, result: .release(reason: reason, nextAttempt: Date().timeIntervalSince1970 + 60))
     }
 
     private func deliver(_ send: Send) -> DeliveryOutcome {
