@@ -1,6 +1,56 @@
 /// The escapes of JSON strings (`\n`, `\"`, `\u00e9`, a surrogate pair `\ud83d\ude00`), decoded alike by every
-/// JSON reader of the project: the canonical scanner, PING's streaming parser and the ISO table reader.
+/// JSON reader of the project (the canonical scanner, PING's streaming parser, the ISO table reader) and
+/// written alike by every writer, in the spelling of `JSONEncoder` without escaped slashes, which the canonical
+/// output matches byte for byte.
 public enum JSONEscape {
+    // MARK: - Writing
+
+    /// Whether `utf8` can stand between quotes as it is: no quote, backslash or control byte in it.
+    public static func isPlain(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C { return false }
+        return true
+    }
+
+    /// What `byte` becomes inside a JSON string when it must be escaped; nil when it stands as it is.
+    public static func escape(_ byte: UInt8) -> [UInt8]? {
+        byte < 0x20 || byte == 0x22 || byte == 0x5C ? sequences[Int(byte)] : nil
+    }
+
+    /// Appends `text` to `out` as a JSON string, quotes included.
+    public static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+        out.append(0x22)
+        var text = text
+        text.withUTF8 { utf8 in
+            guard !isPlain(utf8) else {
+                out.append(contentsOf: utf8)
+                return
+            }
+            for byte in utf8 {
+                if let sequence = escape(byte) { out.append(contentsOf: sequence) } else { out.append(byte) }
+            }
+        }
+        out.append(0x22)
+    }
+
+    /// The escape of each byte up to the backslash (0x5C); empty for the bytes that need none.
+    private static let sequences: [[UInt8]] = (0...0x5C).map { (byte: Int) -> [UInt8] in
+        switch byte {
+        case 0x22: return Array(#"\""#.utf8)
+        case 0x5C: return Array(#"\\"#.utf8)
+        case 0x0A: return Array(#"\n"#.utf8)
+        case 0x0D: return Array(#"\r"#.utf8)
+        case 0x09: return Array(#"\t"#.utf8)
+        case 0x08: return Array(#"\b"#.utf8)
+        case 0x0C: return Array(#"\f"#.utf8)
+        case 0..<0x20:
+            let digits = Array("0123456789abcdef".utf8)
+            return Array(#"\u00"#.utf8) + [digits[byte >> 4], digits[byte & 0xF]]
+        default: return []
+        }
+    }
+
+    // MARK: - Reading
+
     /// Reads the escape that follows a backslash, taking its bytes from `next`, and appends what it stands for,
     /// as UTF-8, to `text`.
     ///

@@ -1,3 +1,4 @@
+import Foundation
 import PrimesModel
 import Testing
 
@@ -29,5 +30,16 @@ import Testing
 
     @Test func readsOnlyItsOwnBytes() throws {
         #expect(try #require(Self.decode("u0041BC")).rest == 2)
+    }
+
+    @Test func writesTextAsJSONEncoderSpellsIt() throws {
+        for text in ["plain", "quote \" back \\ slash /", "\n\r\t\u{08}\u{0C}\u{1F}", "étÉ 😀"] {
+            var written: [UInt8] = []
+            JSONEscape.appendQuoted(text, to: &written)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .withoutEscapingSlashes
+            let encoded = try encoder.encode(text)
+            #expect(written == Array(encoded), "\(text)")
+        }
     }
 }

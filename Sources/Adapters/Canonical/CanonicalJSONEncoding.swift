@@ -537,7 +537,7 @@ public struct CanonicalJSONOutput {
 
     private mutating func escapedContents(_ utf8: UnsafeBufferPointer<UInt8>) {
         // Most text needs no escaping: copy it whole.
-        guard JSONEscaping.isPlain(utf8) else {
+        guard JSONEscape.isPlain(utf8) else {
             for byte in utf8 { escaped(byte) }
             return
         }
@@ -545,7 +545,7 @@ public struct CanonicalJSONOutput {
     }
 
     private mutating func escaped(_ byte: UInt8) {
-        if let sequence = JSONEscaping.escape(byte) {
+        if let sequence = JSONEscape.escape(byte) {
             bytes.append(contentsOf: sequence)
         } else {
             self.byte(byte)

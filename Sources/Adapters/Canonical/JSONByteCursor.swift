@@ -1,3 +1,5 @@
+import PrimesModel
+
 /// Writes JSON through a pointer into memory reserved beforehand, for the direct paths that write millions of
 /// records: no capacity check per byte, no reference counting, no exclusivity checks.
 ///
@@ -62,7 +64,7 @@ struct JSONByteCursor {
     /// `utf8` as a JSON string, at most six bytes written for each byte read.
     mutating func string(_ utf8: UnsafeBufferPointer<UInt8>) {
         byte(0x22)
-        if JSONEscaping.isPlain(utf8) {
+        if JSONEscape.isPlain(utf8) {
             raw(utf8)
         } else {
             for byte in utf8 { escaped(byte) }
@@ -76,7 +78,7 @@ struct JSONByteCursor {
     }
 
     private mutating func escaped(_ byte: UInt8) {
-        if let sequence = JSONEscaping.escape(byte) {
+        if let sequence = JSONEscape.escape(byte) {
             sequence.withUnsafeBufferPointer { raw($0) }
         } else {
             self.byte(byte)

@@ -38,12 +38,12 @@ public final class DisclosureLedger: @unchecked Sendable {
             line.reserveCapacity(512)
             func member(_ name: String, _ append: (inout [UInt8]) -> Void) {
                 line.append(line.isEmpty ? UInt8(ascii: "{") : UInt8(ascii: ","))
-                JSONValue.appendString(name, to: &line)
+                JSONEscape.appendQuoted(name, to: &line)
                 line.append(UInt8(ascii: ":"))
                 append(&line)
             }
             func text(_ name: String, _ value: String) {
-                member(name) { JSONValue.appendString(value, to: &$0) }
+                member(name) { JSONEscape.appendQuoted(value, to: &$0) }
             }
             text("agreement", agreement)
             text("agreementVersion", agreementVersion)
@@ -53,7 +53,7 @@ public final class DisclosureLedger: @unchecked Sendable {
                 out.append(UInt8(ascii: "["))
                 for (index, field) in fields.enumerated() {
                     if index > 0 { out.append(UInt8(ascii: ",")) }
-                    JSONValue.appendString(field, to: &out)
+                    JSONEscape.appendQuoted(field, to: &out)
                 }
                 out.append(UInt8(ascii: "]"))
             }
