@@ -225,6 +225,6 @@ extension FieldPath {
     /// Whether this path names `other` or a part of it: `name.family` lies within `name`, `identifiers` does
     /// not lie within `id`.
     fileprivate func lies(within other: FieldPath) -> Bool {
-        segments.count >= other.segments.count && Array(segments.prefix(other.segments.count)) == other.segments
+        segments.starts(with: other.segments)
     }
 }

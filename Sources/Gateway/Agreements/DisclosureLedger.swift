@@ -192,22 +192,19 @@ public final class DisclosureLedger: @unchecked Sendable {
 
     private static func subjectKey(in directory: String) throws(LedgerError) -> [UInt8] {
         let path = (directory as NSString).appendingPathComponent("subject.key")
-        if let text = try? String(contentsOfFile: path, encoding: .utf8),
-            let key = TokenHash.bytes(fromHex: text.trimmingCharacters(in: .whitespacesAndNewlines)), key.count == 32
-        {
-            return key
+        func existing() -> [UInt8]? {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+                let key = TokenHash.bytes(fromHex: text.trimmingCharacters(in: .whitespacesAndNewlines))
+            else { return nil }
+            return key.count == 32 ? key : nil
         }
+        if let key = existing() { return key }
         var key = [UInt8](repeating: 0, count: 32)
         Sodium.randomBytes(&key)
         let created = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard created >= 0 else {
             // Another process made it first: read theirs.
-            if let text = try? String(contentsOfFile: path, encoding: .utf8),
-                let existing = TokenHash.bytes(fromHex: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-                existing.count == 32
-            {
-                return existing
-            }
+            if let key = existing() { return key }
             throw .unusable(path, "the subject key is missing and cannot be made")
         }
         defer { close(created) }

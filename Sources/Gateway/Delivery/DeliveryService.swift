@@ -40,7 +40,7 @@ public final class DeliveryService: @unchecked Sendable {
     private let targets: [String: Target]
     private let settings: GatewayConfiguration.DeliverySettings
     private let logger: Logger
-    /// Where every record sent is recorded before its delivery is marked done; nil records nothing (tests).
+    /// Where every record is recorded before it is sent; nil records nothing (tests).
     private let ledger: DisclosureLedger?
 
     private let lock = NSLock()
@@ -156,8 +156,7 @@ public final class DeliveryService: @unchecked Sendable {
         if let problem = claim.unreadablePayload {
             metrics.increment("primes_deliveries_total", [("destination", target.name), ("outcome", "unreadable")])
             log.error("delivery.unreadable_payload", ["reason": .safe(problem)])
-            return .settled(
-                DeliveryOutcome(delivery: claim, result: .release(reason: problem, nextAttempt: now + 60)))
+            return .settled(released(claim, reason: problem))
         }
         guard let agreement = target.agreement else {
             return .settled(dead(claim, "no data-sharing agreement: nothing is sent to this destination", [], log))
@@ -180,8 +179,7 @@ public final class DeliveryService: @unchecked Sendable {
         return .ready(
             Send(
                 claim: claim, target: target, record: record, context: context, log: log, fields: fields,
-                isProbe: isProbe,
-                roundStarted: now))
+                isProbe: isProbe, roundStarted: now))
     }
 
     /// Tells the loop guard of the sources that pull from a destination what this round is about to write

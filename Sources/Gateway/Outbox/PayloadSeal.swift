@@ -44,7 +44,7 @@ public struct PayloadSeal: Sendable {
     /// `payload` encrypted, bound to the content hash stored beside it.
     func seal(_ payload: [UInt8], contentHash: String) -> [UInt8] {
         var nonce = [UInt8](repeating: 0, count: Self.nonceBytes)
-        randombytes_buf(&nonce, nonce.count)
+        Sodium.randomBytes(&nonce)
         var sealed = [UInt8](repeating: 0, count: payload.count + Self.tagBytes)
         var sealedLength: UInt64 = 0
         let associated = Array(contentHash.utf8)

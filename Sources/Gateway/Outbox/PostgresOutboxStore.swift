@@ -31,8 +31,8 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
     ///   - url: `postgres://USER@HOST:PORT/DATABASE?…`; the password is never in it, but in the file named by
     ///     `password_file=` or the environment variable named by `password_env=`. `pool_size=` caps the
     ///     connections of this instance (8 unless given).
+    ///   - seal: when given, payloads are written encrypted and read back through it.
     ///   - environment: where `password_env` is looked up.
-    /// Connects to the server `url` names and migrates its schema; with `seal`, payloads are written encrypted.
     public init(
         url: String, seal: PayloadSeal? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws {
