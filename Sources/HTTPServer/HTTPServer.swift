@@ -3,9 +3,11 @@ import Foundation
 
 /// An HTTP/1.1 server on libmicrohttpd, with TLS through its GnuTLS and optional client-certificate checks.
 ///
-/// Connections are accepted by `threadCount` threads, each running an epoll loop; a request's body is read in
-/// full and then handed to the synchronous handler on that thread. The server listens from `init` until `stop()`
-/// (or until it is released).
+/// Connections are accepted by `threadCount` threads, each running an epoll loop (or by a thread per
+/// connection); a request's body is read in full and then handed to the handler on that thread. A handler may
+/// answer later from another thread through its `HTTPResponder`: the connection is then suspended and the
+/// thread serves other connections meanwhile. The server listens from `init` until `stop()` (or until it is
+/// released).
 ///
 /// Known shortcoming: a handler that traps (force unwrap, `fatalError`, array index out of range) ends the whole
 /// process, because Swift has no way to recover from a trap; handlers must turn their errors into responses.
@@ -19,13 +21,27 @@ public final class HTTPServer: @unchecked Sendable {
     private let lock = NSLock()
     private var stopped = false
 
-    /// Starts listening; the handler is called for every request whose body fits `maximumBodyBytes`.
+    /// Starts listening; the handler is called for every request whose body fits `maximumBodyBytes` and
+    /// returns its response.
+    ///
+    /// - Throws: `HTTPServerError` when the host is not an IP literal, a TLS file cannot be read, or
+    ///   libmicrohttpd cannot bind or load the certificate.
+    public convenience init(
+        configuration: HTTPServerConfiguration,
+        handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+    ) throws {
+        try self.init(configuration: configuration) { request, responder in responder.send(handler(request)) }
+    }
+
+    /// Starts listening; the handler is called for every request whose body fits `maximumBodyBytes` and
+    /// answers through its responder, at once or later from another thread (a request waiting for a disk
+    /// commit, say, then holds no server thread).
     ///
     /// - Throws: `HTTPServerError` when the host is not an IP literal, a TLS file cannot be read, or
     ///   libmicrohttpd cannot bind or load the certificate.
     public init(
         configuration: HTTPServerConfiguration,
-        handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+        responder handler: @escaping @Sendable (HTTPRequest, HTTPResponder) -> Void
     ) throws {
         try Self.check(configuration)
         let address = try ListeningAddress(host: configuration.host, port: configuration.port)
@@ -34,6 +50,7 @@ public final class HTTPServer: @unchecked Sendable {
             ServerContext(
                 handler: handler,
                 maximumBodyBytes: configuration.maximumBodyBytes,
+                suspendsConnections: !configuration.threadPerConnection,
                 verifiesClientCertificates: configuration.tls?.clientCAPath != nil,
                 requiresClientCertificate: configuration.tls.map {
                     $0.clientCAPath != nil && $0.requireClientCertificate
@@ -45,7 +62,8 @@ public final class HTTPServer: @unchecked Sendable {
         // A thread per connection waits on its own socket with poll(); a shared pool uses one epoll each.
         flags |=
             configuration.threadPerConnection
-            ? MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_POLL.rawValue : MHD_USE_EPOLL.rawValue
+            ? MHD_USE_THREAD_PER_CONNECTION.rawValue | MHD_USE_POLL.rawValue
+            : MHD_USE_EPOLL.rawValue | MHD_ALLOW_SUSPEND_RESUME.rawValue
         if configuration.tls != nil { flags |= MHD_USE_TLS.rawValue }
         if address.isIPv6 { flags |= MHD_USE_IPv6.rawValue }
 
@@ -94,11 +112,15 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     /// Stops listening, waits for requests in progress to finish, and closes every connection. Idempotent.
-    public func stop() {
+    ///
+    /// A request whose handler has not answered within `grace` seconds is answered 503 `server_stopping`:
+    /// libmicrohttpd cannot stop while a connection is suspended or its thread waits.
+    public func stop(grace: Double = 30) {
         lock.lock()
         defer { lock.unlock() }
         guard !stopped else { return }
         stopped = true
+        context.takeUnretainedValue().drainWaiting(grace: grace)
         MHD_stop_daemon(daemon)
         context.release()
         tlsMaterial.forEach { free($0) }
@@ -142,22 +164,94 @@ public final class HTTPServer: @unchecked Sendable {
     }
 }
 
-/// What the C callbacks need to reach: the handler and the limits. Retained for the daemon's lifetime.
-final class ServerContext: Sendable {
-    let handler: @Sendable (HTTPRequest) -> HTTPResponse
+/// What the C callbacks need to reach: the handler, the limits and the requests waiting for an answer. Retained for the
+/// daemon's lifetime.
+final class ServerContext: @unchecked Sendable {
+    let handler: @Sendable (HTTPRequest, HTTPResponder) -> Void
     let maximumBodyBytes: Int
     let verifiesClientCertificates: Bool
     let requiresClientCertificate: Bool
+    /// False with a thread per connection, where libmicrohttpd cannot suspend one.
+    private let suspendsConnections: Bool
+    private let lock = NSLock()
+    private var phase = Phase.serving
+    /// Requests whose handler returned without answering, until they are answered.
+    private var waiting: [ObjectIdentifier: HTTPResponder] = [:]
+
+    private enum Phase {
+        case serving, draining, stopped
+    }
 
     init(
-        handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse,
+        handler: @escaping @Sendable (HTTPRequest, HTTPResponder) -> Void,
         maximumBodyBytes: Int,
+        suspendsConnections: Bool,
         verifiesClientCertificates: Bool,
         requiresClientCertificate: Bool
     ) {
         self.handler = handler
         self.maximumBodyBytes = maximumBodyBytes
+        self.suspendsConnections = suspendsConnections
         self.verifiesClientCertificates = verifiesClientCertificates
         self.requiresClientCertificate = requiresClientCertificate
+    }
+
+    /// How a request whose handler returned without answering waits for its answer.
+    enum Admission {
+        /// Its connection is suspended, freeing the thread.
+        case suspend
+        /// The thread waits (a thread per connection, or a server stopping).
+        case block
+        /// The server has stopped waiting for answers: it is answered 503 at once.
+        case refuse
+    }
+
+    /// How the responder's request waits for its answer; one that waits is counted until `answered`.
+    func admit(_ responder: HTTPResponder) -> Admission {
+        lock.lock()
+        defer { lock.unlock() }
+        switch phase {
+        case .serving, .draining:
+            waiting[ObjectIdentifier(responder)] = responder
+            return phase == .serving && suspendsConnections ? .suspend : .block
+        case .stopped:
+            return .refuse
+        }
+    }
+
+    /// The responder has answered; its connection is being resumed or its thread woken.
+    func answered(_ responder: HTTPResponder) {
+        lock.lock()
+        defer { lock.unlock() }
+        waiting[ObjectIdentifier(responder)] = nil
+    }
+
+    /// Suspends no more connections, waits up to `grace` seconds for the waiting requests to be answered,
+    /// then answers the rest (and any later one) with 503, so that no connection is left suspended and no
+    /// thread blocked when libmicrohttpd stops.
+    func drainWaiting(grace: Double) {
+        lock.lock()
+        phase = .draining
+        lock.unlock()
+        let deadline = Date().addingTimeInterval(grace)
+        while true {
+            lock.lock()
+            let remaining = Array(waiting.values)
+            let finished = remaining.isEmpty || Date() >= deadline
+            if finished { phase = .stopped }
+            lock.unlock()
+            if finished {
+                for responder in remaining { responder.send(Self.stoppedResponse) }
+                // Gives those answers a moment to be sent before the connections are closed.
+                let sent = Date().addingTimeInterval(2)
+                while remaining.contains(where: { !$0.isFinished }) && Date() < sent { usleep(1000) }
+                return
+            }
+            usleep(1000)
+        }
+    }
+
+    static var stoppedResponse: HTTPResponse {
+        .error(503, code: "server_stopping", message: "the server stopped before this request was answered")
     }
 }

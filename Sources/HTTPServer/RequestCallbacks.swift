@@ -5,11 +5,45 @@ import Foundation
 // chunk of body, and once more when the body is complete. `RequestState` carries what the calls share; it is
 // released by `requestCompleted`.
 
-/// The part of a request collected across libmicrohttpd's calls.
-final class RequestState {
+/// The part of a request collected across libmicrohttpd's calls, and its answer.
+final class RequestState: @unchecked Sendable {
+    /// Who waits for the response once the handler has returned without it.
+    enum Waiting {
+        /// The handler has not returned yet.
+        case handler
+        /// The connection is suspended; `send` resumes it and libmicrohttpd calls the access handler again.
+        case suspended
+        /// The server's thread blocks on the semaphore.
+        case thread(DispatchSemaphore)
+    }
+
+    // Read and written only on the thread libmicrohttpd runs the connection on.
     var body: [UInt8] = []
     var bodyTooLarge = false
     var clientCertificate: ClientCertificate?
+
+    // Shared with the request's `HTTPResponder`, which may answer from another thread: under `lock`.
+    let lock = NSLock()
+    var response: HTTPResponse?
+    var waiting = Waiting.handler
+    /// Set when libmicrohttpd reports the request completed.
+    var finished = false
+
+    /// The response, read under the lock.
+    var answered: HTTPResponse? {
+        lock.lock()
+        defer { lock.unlock() }
+        return response
+    }
+
+    /// True once the connection was suspended for this request: libmicrohttpd's next call after `send` resumed
+    /// it is for sending the response, not for handling the request again.
+    var wasSuspended: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if case .suspended = waiting { return true }
+        return false
+    }
 }
 
 /// The access handler: collects the body, then calls the Swift handler and queues its response.
@@ -22,6 +56,11 @@ let handleRequest: MHD_AccessHandlerCallback = { cls, connection, url, method, _
     }
     let state = Unmanaged<RequestState>.fromOpaque(existing).takeUnretainedValue()
 
+    if state.wasSuspended {
+        // Resumed by `HTTPResponder.send`, which set the response before resuming.
+        guard let response = state.answered else { return .NO }
+        return queue(response, on: connection)
+    }
     if uploadSize.pointee > 0 {
         // A body sent without Content-Length (chunked) is only known to be too large once it is; the rest is
         // read and dropped so the 413 can still be sent on a healthy connection.
@@ -55,13 +94,20 @@ let handleRequest: MHD_AccessHandlerCallback = { cls, connection, url, method, _
         remoteAddress: peer.address,
         remotePort: peer.port
     )
-    return queue(server.handler(request), on: connection)
+    let responder = HTTPResponder(connection: connection, exchange: state, server: server)
+    server.handler(request, responder)
+    guard let response = responder.awaitResponse() else { return .YES }
+    return queue(response, on: connection)
 }
 
 /// Releases the state of a finished (or aborted) request.
 let requestCompleted: MHD_RequestCompletedCallback = { _, _, slot, _ in
     guard let slot, let state = slot.pointee else { return }
-    Unmanaged<RequestState>.fromOpaque(state).release()
+    let request = Unmanaged<RequestState>.fromOpaque(state)
+    request.takeUnretainedValue().lock.lock()
+    request.takeUnretainedValue().finished = true
+    request.takeUnretainedValue().lock.unlock()
+    request.release()
     slot.pointee = nil
 }
 

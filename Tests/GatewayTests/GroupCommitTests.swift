@@ -101,6 +101,67 @@ import Testing
         }
     }
 
+    /// Submissions that do not block join the groups of blocked callers: while a blocked caller's commit is
+    /// held, queued work of both kinds waits, the next commit takes all of it at once, and each completion gets
+    /// its own result on the committing thread.
+    @Test func submissionsThatDoNotBlockShareGroupsWithBlockedCallers() throws {
+        let committer = GroupCommitter<Int, String>()
+        let commits = Outcomes<[Int]>()
+        let answers = Outcomes<Result<String, StoreError>>()
+        let completed = DispatchGroup()
+        let commitGroup: @Sendable ([Int]) -> [Result<String, any Error>] = { group in
+            if commits.count == 0 {
+                // The first commit (the blocked caller's) waits until four more submissions are queued.
+                let deadline = Date().addingTimeInterval(10)
+                while committer.waitingCount < 4 && Date() < deadline { usleep(1000) }
+            }
+            commits[commits.count] = group
+            return group.map { $0 == 3 ? .failure(StoreError(operation: "test", message: "refused 3")) : .success("stored \($0)") }
+        }
+        let record: @Sendable (Int, Result<String, any Error>) -> Void = { work, result in
+            answers[work] = result.mapError { $0 as? StoreError ?? StoreError(operation: "test", message: "\($0)") }
+        }
+
+        Self.onThreads(2) { thread in
+            if thread == 0 {
+                record(0, Result { try committer.submit(0, commitGroup: commitGroup) })
+                return
+            }
+            while committer.statistics.groups == 0 { usleep(100) }
+            for work in 1...3 {
+                completed.enter()
+                committer.submit(work, commitGroup: commitGroup) { result in
+                    record(work, result)
+                    completed.leave()
+                }
+            }
+            record(4, Result { try committer.submit(4, commitGroup: commitGroup) })
+        }
+        #expect(completed.wait(timeout: .now() + 10) == .success)
+
+        #expect(commits[0] == [0])
+        #expect(commits[1] == [1, 2, 3, 4])
+        #expect(committer.statistics.groups == 2)
+        for work in 0...4 {
+            let expected: Result<String, StoreError> =
+                work == 3 ? .failure(StoreError(operation: "test", message: "refused 3")) : .success("stored \(work)")
+            #expect(answers[work] == expected, "work \(work)")
+        }
+    }
+
+    /// With nobody blocked, a submission is committed by the commit queue on its own.
+    @Test func aSubmissionAloneIsCommittedByTheQueue() {
+        let committer = GroupCommitter<Int, Int>()
+        let answer = Outcomes<Int>()
+        let done = DispatchSemaphore(value: 0)
+        committer.submit(20, commitGroup: { group in group.map { .success($0 * 2) } }) { result in
+            answer[0] = try? result.get()
+            done.signal()
+        }
+        #expect(done.wait(timeout: .now() + 10) == .success)
+        #expect(answer[0] == 40)
+    }
+
     // MARK: - The stores
 
     static func batch(_ id: String, records: Int, key: String = "p") -> NewBatch {
@@ -112,6 +173,33 @@ import Testing
 
     static func groupCommitting(_ store: any OutboxStore) throws -> any GroupCommittingStore {
         try #require(store as? any GroupCommittingStore)
+    }
+
+    /// Enqueues that do not block, many at once from one thread: each completion gets its own batch's
+    /// summary only once the batch is committed (a second connection reads it), and they shared commits.
+    @Test(arguments: StoreKind.underTest) func enqueuesThatDoNotBlockAreOnDiskWhenTheyComplete(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try Self.groupCommitting(try outbox.open())
+        let observer = try outbox.open()
+        let total = 60
+        let summaries = Outcomes<Result<BatchSummary, StoreError>>()
+        let seenOnDisk = Outcomes<Bool>()
+        let completed = DispatchGroup()
+        for index in 0..<total {
+            completed.enter()
+            store.enqueue(Self.batch("a\(index)", records: 2)) { result in
+                summaries[index] = result.mapError { StoreError(operation: "test", message: "\($0)") }
+                seenOnDisk[index] = (try? observer.batch("a\(index)")) != nil
+                completed.leave()
+            }
+        }
+        #expect(completed.wait(timeout: .now() + 60) == .success)
+
+        for index in 0..<total {
+            #expect(summaries[index] == .success(BatchSummary(batch: "a\(index)", accepted: 2, unchanged: 0)))
+            #expect(seenOnDisk[index] == true, "batch \(index) was not readable when its completion ran")
+        }
+        #expect(store.committer.statistics.groups < total)
     }
 
     /// Many threads enqueueing at once: every caller gets its own batch's summary, fewer commits ran than

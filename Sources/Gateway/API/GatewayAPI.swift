@@ -20,42 +20,58 @@ public final class GatewayAPI: Sendable {
         openAPIDocument = openAPIPath.flatMap { FileManager.default.contents(atPath: $0) }.map { Array($0) }
     }
 
-    /// Handles one request; safe to call from the server's threads at once.
-    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+    /// Handles one request and gives its response to `respond`: at once, or, for an ingest, from the store's
+    /// commit once the batch is on disk, so that no server thread waits for the disk. Safe to call from the
+    /// server's threads at once.
+    public func handle(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         let started = Date()
         let requestId = "r-" + Identifiers.random().prefix(13)
         var log = runtime.logger.with(["request.id": .safe(String(requestId)), "http.method": .safe(request.method)])
-        var (route, response) = route(request, log: &log)
-        response.headers.append((name: "X-Request-Id", value: String(requestId)))
-        let elapsed = Date().timeIntervalSince(started)
-        log.info(
-            "http.request",
-            ["http.route": .safe(route), "http.status": .count(response.status), "duration.ms": .milliseconds(elapsed)])
-        return response
+        let (route, reply) = route(request, log: &log)
+        reply.give(to: { [log] response in
+            var response = response
+            response.headers.append((name: "X-Request-Id", value: String(requestId)))
+            let elapsed = Date().timeIntervalSince(started)
+            log.info(
+                "http.request",
+                [
+                    "http.route": .safe(route), "http.status": .count(response.status),
+                    "duration.ms": .milliseconds(elapsed),
+                ])
+            respond(response)
+        })
     }
 
-    private func route(_ request: HTTPRequest, log: inout Logger) -> (String, HTTPResponse) {
+    /// Handles one request and waits for its response.
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let answered = AnsweredResponse()
+        handle(request) { response in answered.set(response) }
+        return answered.wait()
+    }
+
+    private func route(_ request: HTTPRequest, log: inout Logger) -> (String, Reply) {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         let get = request.method == "GET"
         let post = request.method == "POST"
         if get, let _ = Self.match(parts, "healthz") {
-            return ("/healthz", .json(200, ["status": "ok"]))
+            return ("/healthz", .ready(.json(200, ["status": "ok"])))
         }
         if get, let _ = Self.match(parts, "readyz") {
-            return ("/readyz", ready())
+            return ("/readyz", .ready(ready()))
         }
         if get, let _ = Self.match(parts, "metrics") {
             runtime.delivery.refreshQueueDepth()
-            return ("/metrics", .text(200, runtime.metrics.render(), contentType: "text/plain; version=0.0.4"))
+            return ("/metrics", .ready(.text(200, runtime.metrics.render(), contentType: "text/plain; version=0.0.4")))
         }
         if get, let _ = Self.match(parts, "openapi.json") {
             guard let document = openAPIDocument else {
                 return (
-                    "/openapi.json", APIErrorList.response(404, "not_found", "the OpenAPI document is not installed")
+                    "/openapi.json",
+                    .ready(APIErrorList.response(404, "not_found", "the OpenAPI document is not installed"))
                 )
             }
             let headers = [(name: "Content-Type", value: "application/json")]
-            return ("/openapi.json", HTTPResponse(status: 200, headers: headers, body: document))
+            return ("/openapi.json", .ready(HTTPResponse(status: 200, headers: headers, body: document)))
         }
         if post, let captured = Self.match(parts, "v1", "records", nil) {
             return (
@@ -69,29 +85,30 @@ public final class GatewayAPI: Sendable {
             return (
                 "/v1/convert/{from}/{to}",
                 authorised(request, log: &log) { client, _ in
-                    convert(request, from: captured[0], to: captured[1], client: client)
+                    .ready(convert(request, from: captured[0], to: captured[1], client: client))
                 }
             )
         }
         if get, let captured = Self.match(parts, "v1", "batches", nil) {
             return (
-                "/v1/batches/{id}", authorised(request, log: &log) { client, _ in batch(captured[0], client: client) }
+                "/v1/batches/{id}", authorised(request, log: &log) { client, _ in .ready(batch(captured[0], client: client)) }
             )
         }
         if get, let _ = Self.match(parts, "v1", "sources") {
-            return ("/v1/sources", authorised(request, log: &log) { _, _ in sources() })
+            return ("/v1/sources", authorised(request, log: &log) { _, _ in .ready(sources()) })
         }
         if get, let _ = Self.match(parts, "v1", "dead-letters") {
-            return ("/v1/dead-letters", authorised(request, log: &log) { client, _ in deadLetters(client: client) })
+            return ("/v1/dead-letters", authorised(request, log: &log) { client, _ in .ready(deadLetters(client: client)) })
         }
         if post, let captured = Self.match(parts, "v1", "dead-letters", nil, "replay") {
             return (
                 "/v1/dead-letters/{id}/replay",
-                authorised(request, log: &log) { client, log in replay(captured[0], client: client, log: log) }
+                authorised(request, log: &log) { client, log in .ready(replay(captured[0], client: client, log: log)) }
             )
         }
         return (
-            "unmatched", APIErrorList.response(404, "not_found", "no such endpoint: \(request.method) \(request.path)")
+            "unmatched",
+            .ready(APIErrorList.response(404, "not_found", "no such endpoint: \(request.method) \(request.path)"))
         )
     }
 
@@ -112,20 +129,20 @@ public final class GatewayAPI: Sendable {
     /// Runs `body` for a known client within its rate; 401 and 429 otherwise.
     private func authorised(
         _ request: HTTPRequest, log: inout Logger,
-        _ body: (GatewayConfiguration.Client, inout Logger) -> HTTPResponse
-    ) -> HTTPResponse {
+        _ body: (GatewayConfiguration.Client, inout Logger) -> Reply
+    ) -> Reply {
         guard let client = authenticator.client(for: request) else {
             var response = APIErrorList.response(
                 401, "unauthorized", "a valid bearer token or client certificate is required")
             response.headers.append((name: "WWW-Authenticate", value: "Bearer"))
-            return response
+            return .ready(response)
         }
         log = log.with(["client": .safe(client.name)])
         guard limiter.allow(client.name, rate: client.requestsPerSecond) else {
             var response = APIErrorList.response(
                 429, "rate_limited", "more than \(client.requestsPerSecond) requests a second")
             response.headers.append((name: "Retry-After", value: "1"))
-            return response
+            return .ready(response)
         }
         return body(client, &log)
     }
@@ -143,36 +160,55 @@ public final class GatewayAPI: Sendable {
 
     private func ingest(
         _ request: HTTPRequest, format name: String, client: GatewayConfiguration.Client, log: inout Logger
-    ) -> HTTPResponse {
+    ) -> Reply {
         let started = Date()
-        let response = ingestResponse(request, format: name, client: client, log: &log)
         let label = runtime.environment.registry.format(named: name) == nil ? "unknown" : name
-        runtime.metrics.increment(
-            "primes_ingest_requests_total", [("format", label), ("status", String(response.status))])
-        runtime.metrics.observe(
-            "primes_ingest_seconds", [("format", label)], seconds: Date().timeIntervalSince(started))
-        return response
+        let metrics = runtime.metrics
+        return ingestReply(request, format: name, client: client, log: &log).observed(by: { response in
+            metrics.increment("primes_ingest_requests_total", [("format", label), ("status", String(response.status))])
+            metrics.observe("primes_ingest_seconds", [("format", label)], seconds: Date().timeIntervalSince(started))
+        })
     }
 
-    private func ingestResponse(
+    private func ingestReply(
         _ request: HTTPRequest, format name: String, client: GatewayConfiguration.Client, log: inout Logger
-    ) -> HTTPResponse {
+    ) -> Reply {
         guard let format = runtime.environment.registry.format(named: name), format.canRead else {
             let readable = runtime.environment.registry.formats.filter(\.canRead).map(\.name)
-            return APIErrorList.response(
-                404, "unknown_format", "no readable format \"\(name)\" (readable: \(readable.joined(separator: ", ")))")
+            return .ready(
+                APIErrorList.response(
+                    404, "unknown_format",
+                    "no readable format \"\(name)\" (readable: \(readable.joined(separator: ", ")))"))
         }
         guard client.maySubmit(name) else {
-            return APIErrorList.response(403, "forbidden", "client \(client.name) may not submit \(name)")
+            return .ready(APIErrorList.response(403, "forbidden", "client \(client.name) may not submit \(name)"))
         }
         guard MediaType.accepts(request.header("content-type"), for: format) else {
-            return APIErrorList.response(415, "unsupported_media_type", "\(name) is sent as \(format.mediaType)")
+            return .ready(
+                APIErrorList.response(415, "unsupported_media_type", "\(name) is sent as \(format.mediaType)"))
         }
         let batchId = Ingestor.newBatchId()
         log = log.with(["batch.id": .safe(batchId)])
+        let log = log
+        return .later { respond in
+            do {
+                try self.runtime.ingestor.ingest(
+                    MemoryInput(request.body, name: "body"), format: name, client: client.name, batchId: batchId
+                ) { outcome in
+                    respond(self.ingestResponse(outcome, format: name, log: log))
+                }
+            } catch {
+                respond(self.ingestResponse(.failure(error), format: name, log: log))
+            }
+        }
+    }
+
+    /// The answer to an ingest once it is stored, or refused.
+    private func ingestResponse(_ outcome: Result<Ingestor.Result, any Error>, format name: String, log: Logger)
+        -> HTTPResponse
+    {
         do {
-            let result = try runtime.ingestor.ingest(
-                MemoryInput(request.body, name: "body"), format: name, client: client.name, batchId: batchId)
+            let result = try outcome.get()
             guard result.accepted > 0 else {
                 let message = result.rejected.isEmpty ? "the body holds no records" : "every record was refused"
                 return APIErrorList.response(422, "no_acceptable_records", message, rejected: result.rejected)

@@ -30,7 +30,9 @@ public final class GatewayServer: Sendable {
                     certificatePath: $0.certificate, privateKeyPath: $0.key, clientCAPath: $0.clientCA,
                     requireClientCertificate: $0.requireClientCertificate)
             }
-            let server = try HTTPServer(configuration: configuration) { request in api.handle(request) }
+            let server = try HTTPServer(configuration: configuration) { request, responder in
+                api.handle(request) { response in responder.send(response) }
+            }
             runtime.logger.notice(
                 "server.listening",
                 [

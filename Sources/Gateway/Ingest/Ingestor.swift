@@ -34,6 +34,41 @@ public struct Ingestor: Sendable {
         _ source: any ByteSource, format name: String, client: String, destinations: [String]? = nil,
         batchId: String = Ingestor.newBatchId()
     ) throws -> Result {
+        let prepared = try prepare(
+            source, format: name, client: client, destinations: destinations, batchId: batchId)
+        guard let batch = prepared.batch else { return prepared.result(nil) }
+        return prepared.result(try store.enqueue(batch))
+    }
+
+    /// `ingest` without blocking on the commit: reads and validates `source` on the caller's thread, then
+    /// `completion` gets the result once the batch is on disk, on a thread of the store's choosing (at once,
+    /// on this thread, when nothing is to be stored).
+    ///
+    /// - Throws: what `ingest` throws before the commit; a failed commit reaches `completion`.
+    public func ingest(
+        _ source: any ByteSource, format name: String, client: String, batchId: String = Ingestor.newBatchId(),
+        then completion: @escaping @Sendable (Swift.Result<Result, any Error>) -> Void
+    ) throws {
+        let prepared = try prepare(source, format: name, client: client, destinations: nil, batchId: batchId)
+        guard let batch = prepared.batch else { return completion(.success(prepared.result(nil))) }
+        store.enqueue(batch) { stored in completion(stored.map(prepared.result)) }
+    }
+
+    /// A read and validated body: the batch to store (nil when no record is acceptable) and the rejections.
+    private struct Prepared: Sendable {
+        let batch: NewBatch?
+        let rejected: [RecordRejection]
+
+        func result(_ summary: BatchSummary?) -> Result {
+            guard let batch, let summary else { return Result(batch: "", accepted: 0, rejected: rejected, unchanged: 0) }
+            return Result(
+                batch: batch.id, accepted: summary.accepted, rejected: rejected, unchanged: summary.unchanged)
+        }
+    }
+
+    private func prepare(
+        _ source: any ByteSource, format name: String, client: String, destinations: [String]?, batchId: String
+    ) throws -> Prepared {
         let format = try environment.registry.reader(named: name)
         guard let makeReader = format.makeReader else { throw FormatLookupError.cannotRead(name, readable: []) }
         // Measured before the reader takes any bytes: a small body is read on this thread alone.
@@ -52,16 +87,12 @@ public struct Ingestor: Sendable {
         }
 
         // A body with no acceptable record stores nothing: there is no batch to follow.
-        guard !records.isEmpty else {
-            return Result(batch: "", accepted: 0, rejected: report.rejected, unchanged: 0)
-        }
+        guard !records.isEmpty else { return Prepared(batch: nil, rejected: report.rejected) }
         let routed = destinations ?? configuration.destinations(forSourceFormat: name)
-        let summary = try store.enqueue(
-            NewBatch(
-                id: batchId, client: client, sourceFormat: name, records: records, rejectedCount: report.rejectedCount,
-                destinations: routed))
-        return Result(
-            batch: batchId, accepted: summary.accepted, rejected: report.rejected, unchanged: summary.unchanged)
+        let batch = NewBatch(
+            id: batchId, client: client, sourceFormat: name, records: records, rejectedCount: report.rejectedCount,
+            destinations: routed)
+        return Prepared(batch: batch, rejected: report.rejected)
     }
 
     /// A new batch id: a time-ordered UUID, so that it says nothing about the records and keeps the outbox's

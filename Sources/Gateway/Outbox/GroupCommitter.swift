@@ -8,6 +8,10 @@ import Foundation
 /// leader is the first of those callers. No caller returns before the commit holding its work has returned,
 /// so a durable commit stays durable for every caller; only the number of commits (and fsyncs) shrinks.
 ///
+/// A caller that must not block (a server thread answering many connections) uses `submit(_:commitGroup:then:)` instead:
+/// its work joins the same groups, a commit queue leads when no blocked caller does, and its completion is
+/// called on the thread that ran the commit.
+///
 /// A group's commit must return one result per piece of work, in order, and must keep one failing piece from
 /// failing the others: `SavepointTransaction.commitEach` gives each piece a savepoint.
 final class GroupCommitter<Work, Output>: @unchecked Sendable {
@@ -16,31 +20,48 @@ final class GroupCommitter<Work, Output>: @unchecked Sendable {
     private var leading = false
     private var groups = 0
     private var largestGroup = 0
+    /// Leads the commits that no blocked caller leads.
+    private let queue = DispatchQueue(label: "outbox.group-commit")
 
     init() {}
 
+    /// Writes and commits a group. Run by whichever caller (or the queue) leads a commit, so every caller
+    /// passes the same operation.
+    typealias CommitGroup = @Sendable ([Work]) -> [Result<Output, any Error>]
+
     /// Commits `work` with whatever else is waiting and returns its own outcome once that commit is done.
     ///
-    /// - Parameter commitGroup: writes and commits a group; run by whichever caller leads the commit, so every
-    ///   caller passes the same operation.
     /// - Throws: the error of this work alone, or of the commit that would have held it.
-    func submit(_ work: Work, commitGroup: ([Work]) -> [Result<Output, any Error>]) throws -> Output {
-        let ticket = Ticket(work)
+    func submit(_ work: Work, commitGroup: @escaping CommitGroup) throws -> Output {
+        let ticket = Ticket(work, waking: .semaphore(DispatchSemaphore(value: 0)))
         lock.lock()
         waiting.append(ticket)
         let leads = !leading
         leading = true
         lock.unlock()
 
-        if !leads {
+        if !leads, case .semaphore(let wake) = ticket.waking {
             // Woken either with a result, or because the previous leader made this caller the next one.
-            ticket.wake.wait()
+            wake.wait()
         }
-        if ticket.result == nil { lead(commitGroup) }
-        guard let result = ticket.result else {
-            throw StoreError(operation: "group commit", message: "the commit gave no result for this batch")
-        }
+        if ticket.result == nil { lead(by: ticket, commitGroup) }
+        guard let result = ticket.result else { throw Self.noResult }
         return try result.get()
+    }
+
+    /// Commits `work` with whatever else is waiting without blocking; `completion` gets its outcome once that
+    /// commit is done, on the thread that ran it.
+    func submit(
+        _ work: Work, commitGroup: @escaping CommitGroup,
+        then completion: @escaping @Sendable (Result<Output, any Error>) -> Void
+    ) {
+        let ticket = Ticket(work, waking: .completion(completion))
+        lock.lock()
+        waiting.append(ticket)
+        let leads = !leading
+        leading = true
+        lock.unlock()
+        if leads { queue.async { self.lead(by: nil, commitGroup) } }
     }
 
     /// How many commits ran and the most work one of them held; for tests and benchmarks.
@@ -57,7 +78,8 @@ final class GroupCommitter<Work, Output>: @unchecked Sendable {
         return waiting.count
     }
 
-    private func lead(_ commitGroup: ([Work]) -> [Result<Output, any Error>]) {
+    /// Commits everything waiting. `leader` is the blocked caller running this, nil for the commit queue.
+    private func lead(by leader: Ticket?, _ commitGroup: @escaping CommitGroup) {
         lock.lock()
         let group = waiting
         waiting = []
@@ -78,20 +100,39 @@ final class GroupCommitter<Work, Output>: @unchecked Sendable {
         let next = waiting.first
         if next == nil { leading = false }
         lock.unlock()
-        // The leader is always the first of its group (the first caller, or the one the last leader woke), so
-        // only the others are blocked on their semaphores.
-        for ticket in group.dropFirst() { ticket.wake.signal() }
-        next?.wake.signal()
+        // Everyone but the leader learns its result; the next leader is woken, or queued, after.
+        for ticket in group where ticket !== leader {
+            switch ticket.waking {
+            case .semaphore(let wake): wake.signal()
+            case .completion(let completion): completion(ticket.result ?? .failure(Self.noResult))
+            }
+        }
+        guard let next else { return }
+        switch next.waking {
+        case .semaphore(let wake): wake.signal()
+        case .completion: queue.async { self.lead(by: nil, commitGroup) }
+        }
+    }
+
+    private static var noResult: StoreError {
+        StoreError(operation: "group commit", message: "the commit gave no result for this batch")
     }
 
     /// One caller's work and, once committed, its result.
     private final class Ticket {
-        let work: Work
-        var result: Result<Output, any Error>?
-        let wake = DispatchSemaphore(value: 0)
+        /// How the caller learns that its result is there.
+        enum Waking {
+            case semaphore(DispatchSemaphore)
+            case completion(@Sendable (Result<Output, any Error>) -> Void)
+        }
 
-        init(_ work: Work) {
+        let work: Work
+        let waking: Waking
+        var result: Result<Output, any Error>?
+
+        init(_ work: Work, waking: Waking) {
             self.work = work
+            self.waking = waking
         }
     }
 }

@@ -10,6 +10,10 @@ public protocol OutboxStore: AnyObject, Sendable {
     /// already has (the crosswalk holds the same content hash) gets a delivery marked delivered, unsent.
     func enqueue(_ batch: NewBatch) throws -> BatchSummary
 
+    /// `enqueue` for a caller that must not block: `completion` gets the outcome once the batch is on disk (or
+    /// the error), on a thread of the store's choosing.
+    func enqueue(_ batch: NewBatch, then completion: @escaping @Sendable (Result<BatchSummary, any Error>) -> Void)
+
     /// Claims up to `limit` due deliveries for `lease` seconds: queued or failed ones whose next attempt
     /// has come, and delivering ones whose lease ran out (their worker died). Each claim counts an attempt.
     func claimDue(limit: Int, lease: Double, now: Double) throws -> [ClaimedDelivery]

@@ -92,7 +92,13 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
     // MARK: - OutboxStore
 
     public func enqueue(_ batch: NewBatch) throws -> BatchSummary {
-        try committer.submit(batch) { group in commit(group) }
+        try committer.submit(batch) { group in self.commit(group) }
+    }
+
+    public func enqueue(
+        _ batch: NewBatch, then completion: @escaping @Sendable (Result<BatchSummary, any Error>) -> Void
+    ) {
+        committer.submit(batch, commitGroup: { group in self.commit(group) }, then: completion)
     }
 
     /// Writes `batches` in one transaction on one connection, a savepoint each, and commits once.

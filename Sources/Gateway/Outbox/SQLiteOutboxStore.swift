@@ -50,7 +50,13 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
     }
 
     public func enqueue(_ batch: NewBatch) throws -> BatchSummary {
-        try committer.submit(batch) { group in commit(group) }
+        try committer.submit(batch) { group in self.commit(group) }
+    }
+
+    public func enqueue(
+        _ batch: NewBatch, then completion: @escaping @Sendable (Result<BatchSummary, any Error>) -> Void
+    ) {
+        committer.submit(batch, commitGroup: { group in self.commit(group) }, then: completion)
     }
 
     /// Writes `batches` in one transaction, a savepoint each, and commits once: one fsync for the group.

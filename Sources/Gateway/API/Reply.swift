@@ -1,0 +1,55 @@
+import Foundation
+import HTTPServer
+
+/// An endpoint's answer: ready now, or given later (an ingest answers once its commit is on disk, from the
+/// thread that ran the commit).
+enum Reply: Sendable {
+    case ready(HTTPResponse)
+    /// Starts the work; the work calls the function it is given exactly once, with the response.
+    case later(@Sendable (_ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Void)
+
+    /// Gives the response to `respond`, now or when the work has it.
+    func give(to respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        switch self {
+        case .ready(let response): respond(response)
+        case .later(let start): start(respond)
+        }
+    }
+
+    /// The same reply, with `observe` seeing the response just before it is given.
+    func observed(by observe: @escaping @Sendable (HTTPResponse) -> Void) -> Reply {
+        switch self {
+        case .ready(let response):
+            observe(response)
+            return .ready(response)
+        case .later(let start):
+            return .later { respond in
+                start { response in
+                    observe(response)
+                    respond(response)
+                }
+            }
+        }
+    }
+}
+
+/// A response given on another thread, for a caller that waits for it.
+final class AnsweredResponse: @unchecked Sendable {
+    private let lock = NSLock()
+    private let given = DispatchSemaphore(value: 0)
+    private var response: HTTPResponse?
+
+    func set(_ response: HTTPResponse) {
+        lock.lock()
+        self.response = response
+        lock.unlock()
+        given.signal()
+    }
+
+    func wait() -> HTTPResponse {
+        given.wait()
+        lock.lock()
+        defer { lock.unlock() }
+        return response ?? .error(500, code: "no_response", message: "the handler gave no response")
+    }
+}
