@@ -116,7 +116,9 @@ import Testing
                 while committer.waitingCount < 4 && Date() < deadline { usleep(1000) }
             }
             commits[commits.count] = group
-            return group.map { $0 == 3 ? .failure(StoreError(operation: "test", message: "refused 3")) : .success("stored \($0)") }
+            return group.map {
+                $0 == 3 ? .failure(StoreError(operation: "test", message: "refused 3")) : .success("stored \($0)")
+            }
         }
         let record: @Sendable (Int, Result<String, any Error>) -> Void = { work, result in
             answers[work] = result.mapError { $0 as? StoreError ?? StoreError(operation: "test", message: "\($0)") }

@@ -91,14 +91,17 @@ public final class GatewayAPI: Sendable {
         }
         if get, let captured = Self.match(parts, "v1", "batches", nil) {
             return (
-                "/v1/batches/{id}", authorised(request, log: &log) { client, _ in .ready(batch(captured[0], client: client)) }
+                "/v1/batches/{id}",
+                authorised(request, log: &log) { client, _ in .ready(batch(captured[0], client: client)) }
             )
         }
         if get, let _ = Self.match(parts, "v1", "sources") {
             return ("/v1/sources", authorised(request, log: &log) { _, _ in .ready(sources()) })
         }
         if get, let _ = Self.match(parts, "v1", "dead-letters") {
-            return ("/v1/dead-letters", authorised(request, log: &log) { client, _ in .ready(deadLetters(client: client)) })
+            return (
+                "/v1/dead-letters", authorised(request, log: &log) { client, _ in .ready(deadLetters(client: client)) }
+            )
         }
         if post, let captured = Self.match(parts, "v1", "dead-letters", nil, "replay") {
             return (

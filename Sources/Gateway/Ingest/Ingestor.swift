@@ -60,7 +60,9 @@ public struct Ingestor: Sendable {
         let rejected: [RecordRejection]
 
         func result(_ summary: BatchSummary?) -> Result {
-            guard let batch, let summary else { return Result(batch: "", accepted: 0, rejected: rejected, unchanged: 0) }
+            guard let batch, let summary else {
+                return Result(batch: "", accepted: 0, rejected: rejected, unchanged: 0)
+            }
             return Result(
                 batch: batch.id, accepted: summary.accepted, rejected: rejected, unchanged: summary.unchanged)
         }
