@@ -28,12 +28,23 @@ public struct HTTPRequest: Sendable {
         remoteAddress: String = "",
         remotePort: UInt16 = 0
     ) {
+        self.init(
+            method: method, path: path, queryItems: queryItems,
+            lowerCasedHeaders: Dictionary(headers.map { ($0.key.lowercased(), $0.value) }) { first, second in
+                "\(first), \(second)"
+            },
+            body: body, clientCertificate: clientCertificate, remoteAddress: remoteAddress, remotePort: remotePort)
+    }
+
+    /// The server's own: its header names are lower-cased already.
+    init(
+        method: String, path: String, queryItems: [(name: String, value: String)], lowerCasedHeaders: [String: String],
+        body: [UInt8], clientCertificate: ClientCertificate?, remoteAddress: String, remotePort: UInt16
+    ) {
         self.method = method
         self.path = path
         self.queryItems = queryItems
-        self.headers = Dictionary(headers.map { ($0.key.lowercased(), $0.value) }) { first, second in
-            "\(first), \(second)"
-        }
+        self.headers = lowerCasedHeaders
         self.body = body
         self.clientCertificate = clientCertificate
         self.remoteAddress = remoteAddress
@@ -42,7 +53,7 @@ public struct HTTPRequest: Sendable {
 
     /// The value of the header called `name`, compared case-insensitively.
     public func header(_ name: String) -> String? {
-        headers[name.lowercased()]
+        headers[name] ?? headers[name.lowercased()]
     }
 
     /// The first value of the query parameter called `name`.

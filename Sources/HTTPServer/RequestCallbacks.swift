@@ -86,7 +86,7 @@ let handleRequest: MHD_AccessHandlerCallback = { cls, connection, url, method, _
         method: method.map { String(cString: $0) } ?? "",
         path: url.map { String(cString: $0) } ?? "/",
         queryItems: connectionValues(connection, kind: .GET_ARGUMENT_KIND),
-        headers: Dictionary(connectionValues(connection, kind: .HEADER_KIND)) { first, second in
+        lowerCasedHeaders: Dictionary(connectionValues(connection, kind: .HEADER_KIND)) { first, second in
             "\(first), \(second)"
         },
         body: state.body,
@@ -173,9 +173,9 @@ private func connectionValues(_ connection: OpaquePointer, kind: MHD_ValueKind) 
             { cls, kind, key, value in
                 guard let cls, let key else { return .YES }
                 let collected = Unmanaged<Collected>.fromOpaque(cls).takeUnretainedValue()
-                let name = String(cString: key)
+                let name = kind == .HEADER_KIND ? asciiLowerCased(key) : String(cString: key)
                 let text = value.map { String(cString: $0) } ?? ""
-                collected.items.append((kind == .HEADER_KIND ? name.lowercased() : name, text))
+                collected.items.append((name, text))
                 return .YES
             }, Unmanaged.passUnretained(collected).toOpaque())
     }
@@ -187,4 +187,17 @@ private func remotePeer(of connection: OpaquePointer) -> (address: String, port:
         let address = info.pointee.client_addr
     else { return ("", 0) }
     return (addressText(address), portNumber(address))
+}
+
+/// A header name in lower case. Names are ASCII tokens (RFC 9110), so only A to Z change; done on the bytes,
+/// since `String.lowercased()` handles all of Unicode and cost more than the rest of reading a header.
+private func asciiLowerCased(_ name: UnsafePointer<CChar>) -> String {
+    let length = strlen(name)
+    return String(unsafeUninitializedCapacity: length) { buffer in
+        for index in 0..<length {
+            let byte = UInt8(bitPattern: name[index])
+            buffer[index] = (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte + 32 : byte
+        }
+        return length
+    }
 }

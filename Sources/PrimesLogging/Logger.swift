@@ -75,7 +75,15 @@ public struct Logger: Sendable {
     /// Writes one line for `event`, a dotted name such as `delivery.failed`, with its metadata.
     public func log(_ level: Level, _ event: String, _ extra: [String: LogValue]) {
         guard level >= minimumLevel else { return }
-        sink.write(format(level, event, Self.merged(fields, extra)) + "\n")
+        let fields = Self.merged(fields, extra)
+        switch style {
+        case .json:
+            var line = jsonLine(level, event, fields)
+            line.append(UInt8(ascii: "\n"))
+            sink.write(line)
+        case .text:
+            sink.write(Array((textLine(level, event, fields) + "\n").utf8))
+        }
     }
 
     /// `fields` with `extra` added, a key of `extra` replacing the same key of `fields`; sorted by key.
@@ -89,39 +97,55 @@ public struct Logger: Sendable {
         var all = fields
         all.reserveCapacity(fields.count + extra.count)
         for (key, value) in extra {
-            if let position = all.firstIndex(where: { $0.key == key }) {
+            // `all` stays sorted: the key replaces its namesake or goes in before the first key after it.
+            var position = 0
+            while position < all.count && all[position].key.utf8.lexicographicallyPrecedes(key.utf8) {
+                position += 1
+            }
+            if position < all.count && all[position].key == key {
                 all[position].value = value
             } else {
-                all.append((key, value))
+                all.insert((key, value), at: position)
             }
         }
-        all.sort { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
         return all
     }
 
     func format(_ level: Level, _ event: String, _ fields: [(key: String, value: LogValue)]) -> String {
         switch style {
-        case .json:
-            // Built as bytes: the daemon writes a line or two per request.
-            var line: [UInt8] = [UInt8(ascii: "{")]
-            line.reserveCapacity(128 + 48 * fields.count)
-            func field(_ name: String, _ value: String) {
-                if line.count > 1 { line.append(UInt8(ascii: ",")) }
-                appendJSONString(name, to: &line)
-                line.append(UInt8(ascii: ":"))
-                appendJSONString(value, to: &line)
-            }
-            field("ts", utcTimestamp())
-            field("level", level.rawValue)
-            field("logger", label)
-            field("event", event)
-            for (key, value) in fields { field(key, value.rendered) }
-            line.append(UInt8(ascii: "}"))
-            return String(decoding: line, as: UTF8.self)
-        case .text:
-            let pairs = fields.map { "\($0.key)=\($0.value.rendered)" }
-            return ([level.rawValue, event] + pairs).joined(separator: " ")
+        case .json: String(decoding: jsonLine(level, event, fields), as: UTF8.self)
+        case .text: textLine(level, event, fields)
         }
+    }
+
+    /// One JSON object, built as bytes: the daemon writes a line or two per request.
+    private func jsonLine(_ level: Level, _ event: String, _ fields: [(key: String, value: LogValue)]) -> [UInt8] {
+        var line: [UInt8] = [UInt8(ascii: "{")]
+        line.reserveCapacity(128 + 48 * fields.count)
+        func name(_ name: String) {
+            if line.count > 1 { line.append(UInt8(ascii: ",")) }
+            appendJSONString(name, to: &line)
+            line.append(UInt8(ascii: ":"))
+        }
+        name("ts")
+        line.append(UInt8(ascii: "\""))
+        appendUTCTimestamp(to: &line)
+        line.append(UInt8(ascii: "\""))
+        for (key, value) in [("level", level.rawValue), ("logger", label), ("event", event)] {
+            name(key)
+            appendJSONString(value, to: &line)
+        }
+        for (key, value) in fields {
+            name(key)
+            appendJSONString(value.rendered, to: &line)
+        }
+        line.append(UInt8(ascii: "}"))
+        return line
+    }
+
+    private func textLine(_ level: Level, _ event: String, _ fields: [(key: String, value: LogValue)]) -> String {
+        let pairs = fields.map { "\($0.key)=\($0.value.rendered)" }
+        return ([level.rawValue, event] + pairs).joined(separator: " ")
     }
 }
 
@@ -164,17 +188,21 @@ public enum LogValue: Sendable, Hashable {
 /// Where log lines go: standard error by default, or a collector in tests.
 public final class LogSink: @unchecked Sendable {
     private let lock = NSLock()
-    private let write: (String) -> Void
+    private let write: ([UInt8]) -> Void
 
+    /// A sink that gets each line as text, its line break included.
     public init(_ write: @escaping (String) -> Void) {
+        self.write = { bytes in write(String(decoding: bytes, as: UTF8.self)) }
+    }
+
+    private init(bytes write: @escaping ([UInt8]) -> Void) {
         self.write = write
     }
 
-    public static let standardError = LogSink { line in
+    public static let standardError = LogSink(bytes: { line in
         // write(2) directly: the daemon writes a line or two per request, and FileHandle costs more than the
         // system call.
-        var line = line
-        line.withUTF8 { bytes in
+        line.withUnsafeBufferPointer { bytes in
             var offset = 0
             while offset < bytes.count {
                 let written = Glibc.write(2, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
@@ -187,9 +215,9 @@ public final class LogSink: @unchecked Sendable {
                 }
             }
         }
-    }
+    })
 
-    func write(_ line: String) {
+    func write(_ line: [UInt8]) {
         lock.lock()
         defer { lock.unlock() }
         write(line)
@@ -231,11 +259,16 @@ private func appendJSONString(_ text: String, to out: inout [UInt8]) {
 /// The current time as ISO 8601 in UTC to the second (`2026-03-01T09:30:00Z`), the form the JSON lines have
 /// always carried; formatted by hand because Foundation's formatter cost more than the rest of a log line.
 func utcTimestamp(_ seconds: time_t = time(nil)) -> String {
+    var text = [UInt8]()
+    appendUTCTimestamp(seconds, to: &text)
+    return String(decoding: text, as: UTF8.self)
+}
+
+/// Appends `utcTimestamp(seconds)`'s text to `text`.
+func appendUTCTimestamp(_ seconds: time_t = time(nil), to text: inout [UInt8]) {
     var parts = tm()
     var now = seconds
     gmtime_r(&now, &parts)
-    var text = [UInt8]()
-    text.reserveCapacity(20)
     func digits(_ value: Int32, _ count: Int) {
         var divisor: Int32 = 1
         for _ in 1..<count { divisor *= 10 }
@@ -256,5 +289,4 @@ func utcTimestamp(_ seconds: time_t = time(nil)) -> String {
     text.append(UInt8(ascii: ":"))
     digits(parts.tm_sec, 2)
     text.append(UInt8(ascii: "Z"))
-    return String(decoding: text, as: UTF8.self)
 }

@@ -47,6 +47,8 @@ struct IngestAnswer: Encodable {
 enum MediaType {
     static func accepts(_ declared: String?, for format: RecordFormat) -> Bool {
         guard let declared else { return false }
+        // Most clients send exactly the format's own type.
+        if declared == format.mediaType { return true }
         let base = declared.split(separator: ";").first.map { $0.trimmingSpaces().lowercased() }
         guard let base, !base.isEmpty else { return false }
         return base == format.mediaType.lowercased() || family(base) == family(format.mediaType.lowercased())

@@ -50,7 +50,8 @@ public final class GatewayAPI: Sendable {
     }
 
     private func route(_ request: HTTPRequest, log: inout Logger) -> (String, Reply) {
-        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        // Split on the bytes: splitting the string compares whole characters.
+        let parts = request.path.utf8.split(separator: UInt8(ascii: "/")).map { String(decoding: $0, as: UTF8.self) }
         let get = request.method == "GET"
         let post = request.method == "POST"
         if get, let _ = Self.match(parts, "healthz") {

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The ids the gateway makes for batches and requests: UUIDs in lower-case text, drawn from the system's
-/// random source (`getrandom`) without opening a device file for each, as Foundation's `UUID()` does.
+/// random source (`getrandom`, through libsodium) without opening a device file for each, as Foundation's
+/// `UUID()` does.
 enum Identifiers {
     /// A version 7 UUID (RFC 9562): the milliseconds since 1970 in the first 48 bits, 74 random bits after.
     ///
@@ -25,13 +26,12 @@ enum Identifiers {
         return text(of: bytes)
     }
 
+    /// 16 bytes from libsodium's generator (the system's `getrandom`), in one call: the standard generator
+    /// makes a system call per 8 bytes.
     private static func randomBytes() -> [UInt8] {
-        var generator = SystemRandomNumberGenerator()
-        let high = generator.next()
-        let low = generator.next()
-        return (0..<16).map { index in
-            UInt8(truncatingIfNeeded: (index < 8 ? high : low) >> (8 * UInt64(index % 8)))
-        }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        Sodium.randomBytes(&bytes)
+        return bytes
     }
 
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lower-case hex.

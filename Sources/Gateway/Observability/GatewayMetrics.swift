@@ -7,9 +7,24 @@ public final class GatewayMetrics: @unchecked Sendable {
     /// Upper bounds of the latency histograms, in seconds.
     public static let buckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
+    /// A metric name and its labels, rendered once (`format="canonical",status="202"`): a series is looked
+    /// up on every request, and one string hashes faster than a list of them.
     private struct Series: Hashable {
         let name: String
-        let labels: [String]
+        let labels: String
+
+        init(name: String, labels: [(String, String)]) {
+            self.name = name
+            var text = ""
+            for (key, value) in labels {
+                if !text.isEmpty { text += "," }
+                text += key
+                text += "=\""
+                text += GatewayMetrics.escape(value)
+                text += "\""
+            }
+            self.labels = text
+        }
     }
 
     private struct Histogram {
@@ -44,21 +59,21 @@ public final class GatewayMetrics: @unchecked Sendable {
 
     /// Adds `amount` to a counter; `labels` are `key="value"` pairs in a fixed order.
     public func increment(_ name: String, _ labels: [(String, String)] = [], by amount: Double = 1) {
-        let series = Series(name: name, labels: labels.map { "\($0)=\"\(escape($1))\"" })
+        let series = Series(name: name, labels: labels)
         lock.lock()
         defer { lock.unlock() }
         counters[series, default: 0] += amount
     }
 
     public func set(_ name: String, _ labels: [(String, String)] = [], to value: Double) {
-        let series = Series(name: name, labels: labels.map { "\($0)=\"\(escape($1))\"" })
+        let series = Series(name: name, labels: labels)
         lock.lock()
         defer { lock.unlock() }
         gauges[series] = value
     }
 
     public func observe(_ name: String, _ labels: [(String, String)] = [], seconds: Double) {
-        let series = Series(name: name, labels: labels.map { "\($0)=\"\(escape($1))\"" })
+        let series = Series(name: name, labels: labels)
         lock.lock()
         defer { lock.unlock() }
         var histogram = histograms[series] ?? Histogram()
@@ -70,7 +85,7 @@ public final class GatewayMetrics: @unchecked Sendable {
 
     /// The value of a counter, for tests and `outbox status`.
     public func counter(_ name: String, _ labels: [(String, String)] = []) -> Double {
-        let series = Series(name: name, labels: labels.map { "\($0)=\"\(escape($1))\"" })
+        let series = Series(name: name, labels: labels)
         lock.lock()
         defer { lock.unlock() }
         return counters[series] ?? 0
@@ -86,26 +101,27 @@ public final class GatewayMetrics: @unchecked Sendable {
             lines.append("# HELP \(name) \(text)")
             lines.append("# TYPE \(name) \(type)")
             for (series, value) in counters.filter({ $0.key.name == name }).sorted(by: order) {
-                lines.append(line(name, series.labels, value))
+                lines.append(line(name, [series.labels].filter { !$0.isEmpty }, value))
             }
             for (series, value) in gauges.filter({ $0.key.name == name }).sorted(by: order) {
-                lines.append(line(name, series.labels, value))
+                lines.append(line(name, [series.labels].filter { !$0.isEmpty }, value))
             }
             for (series, histogram) in histograms.filter({ $0.key.name == name }).sorted(by: order) {
                 for (index, bound) in Self.buckets.enumerated() {
-                    let labels = series.labels + ["le=\"\(bound)\""]
+                    let labels = [series.labels, "le=\"\(bound)\""].filter { !$0.isEmpty }
                     lines.append(line(name + "_bucket", labels, Double(histogram.counts[index])))
                 }
-                lines.append(line(name + "_bucket", series.labels + ["le=\"+Inf\""], Double(histogram.total)))
-                lines.append(line(name + "_sum", series.labels, histogram.sum))
-                lines.append(line(name + "_count", series.labels, Double(histogram.total)))
+                let infinite = [series.labels, "le=\"+Inf\""].filter { !$0.isEmpty }
+                lines.append(line(name + "_bucket", infinite, Double(histogram.total)))
+                lines.append(line(name + "_sum", [series.labels].filter { !$0.isEmpty }, histogram.sum))
+                lines.append(line(name + "_count", [series.labels].filter { !$0.isEmpty }, Double(histogram.total)))
             }
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
     private func order<T>(_ left: (key: Series, value: T), _ right: (key: Series, value: T)) -> Bool {
-        left.key.labels.joined(separator: ",") < right.key.labels.joined(separator: ",")
+        left.key.labels < right.key.labels
     }
 
     private func line(_ name: String, _ labels: [String], _ value: Double) -> String {
@@ -113,7 +129,7 @@ public final class GatewayMetrics: @unchecked Sendable {
         return labels.isEmpty ? "\(name) \(number)" : "\(name){\(labels.joined(separator: ","))} \(number)"
     }
 
-    private func escape(_ value: String) -> String {
+    private static func escape(_ value: String) -> String {
         // Label values are almost always plain names; only those with a quote, a backslash or a line break
         // go through the (much slower) replacing.
         let plain = value.utf8.allSatisfy {
