@@ -39,7 +39,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "Adapters", "PrimesModel", "PrimesLogging", "HTTPServer", "HTTPClient", "CSQLite", "CPostgres",
-                "CSodium",
+                "CSodium", "CMicroHTTPD",
             ]
         ),
         .executableTarget(

@@ -7,6 +7,9 @@
 #include <microhttpd.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
+// GnuTLS comes with libmicrohttpd's TLS; its hashes (nettle's, using the CPU's SHA instructions where there
+// are some) also serve the gateway's SHA-256.
+#include <gnutls/crypto.h>
 
 // Swift cannot call C variadic functions, so the three libmicrohttpd entry points that take `...` get
 // fixed-argument wrappers here.

@@ -184,4 +184,20 @@ import Testing
         #expect(TokenHash("sha256:abc") == nil)
         #expect(TokenHash("md5:" + String(repeating: "0", count: 64)) == nil)
     }
+
+    /// The SHA-256 of FIPS 180-2's examples (one block, two blocks, and a million bytes) and of nothing.
+    @Test func sha256GivesTheStandardDigests() {
+        let examples: [(String, String)] = [
+            ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+            ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+            (
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+                "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"
+            ),
+            (String(repeating: "a", count: 1_000_000), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+        ]
+        for (text, digest) in examples {
+            #expect(TokenHash.of(text).text == "sha256:" + digest, "\(text.prefix(8))…")
+        }
+    }
 }

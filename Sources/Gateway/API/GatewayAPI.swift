@@ -28,7 +28,7 @@ public final class GatewayAPI: Sendable {
         let requestId = "r-" + Identifiers.random().prefix(13)
         var log = runtime.logger.with(["request.id": .safe(String(requestId)), "http.method": .safe(request.method)])
         let (route, reply) = route(request, log: &log)
-        reply.give(to: { [log] response in
+        reply.give { [log] response in
             var response = response
             response.headers.append((name: "X-Request-Id", value: String(requestId)))
             let elapsed = Date().timeIntervalSince(started)
@@ -39,7 +39,7 @@ public final class GatewayAPI: Sendable {
                     "duration.ms": .milliseconds(elapsed),
                 ])
             respond(response)
-        })
+        }
     }
 
     /// Handles one request and waits for its response.
@@ -168,10 +168,10 @@ public final class GatewayAPI: Sendable {
         let started = Date()
         let label = runtime.environment.registry.format(named: name) == nil ? "unknown" : name
         let metrics = runtime.metrics
-        return ingestReply(request, format: name, client: client, log: &log).observed(by: { response in
+        return ingestReply(request, format: name, client: client, log: &log).observed { response in
             metrics.increment("primes_ingest_requests_total", [("format", label), ("status", String(response.status))])
             metrics.observe("primes_ingest_seconds", [("format", label)], seconds: Date().timeIntervalSince(started))
-        })
+        }
     }
 
     private func ingestReply(
