@@ -20,8 +20,9 @@ final class GroupCommitter<Work, Output>: @unchecked Sendable {
     private var leading = false
     private var groups = 0
     private var largestGroup = 0
-    /// Leads the commits that no blocked caller leads.
-    private let queue = DispatchQueue(label: "outbox.group-commit")
+    /// Leads the commits that no blocked caller leads; concurrent, so that a commit can start while the
+    /// previous one's completions still run (`leading` keeps commits one at a time).
+    private let queue = DispatchQueue(label: "outbox.group-commit", attributes: .concurrent)
 
     init() {}
 
@@ -100,17 +101,20 @@ final class GroupCommitter<Work, Output>: @unchecked Sendable {
         let next = waiting.first
         if next == nil { leading = false }
         lock.unlock()
-        // Everyone but the leader learns its result; the next leader is woken, or queued, after.
+        // The next commit starts first, so that answering this group (completions log and resume connections)
+        // overlaps with its writes and fsync instead of delaying them.
+        if let next {
+            switch next.waking {
+            case .semaphore(let wake): wake.signal()
+            case .completion: queue.async { self.lead(by: nil, commitGroup) }
+            }
+        }
+        // Everyone but the leader learns its result.
         for ticket in group where ticket !== leader {
             switch ticket.waking {
             case .semaphore(let wake): wake.signal()
             case .completion(let completion): completion(ticket.result ?? .failure(Self.noResult))
             }
-        }
-        guard let next else { return }
-        switch next.waking {
-        case .semaphore(let wake): wake.signal()
-        case .completion: queue.async { self.lead(by: nil, commitGroup) }
         }
     }
 
