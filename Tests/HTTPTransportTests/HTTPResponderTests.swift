@@ -10,12 +10,7 @@ import Testing
 struct HTTPResponderTests {
     /// `/later` is answered from a background thread once `/fast` has been answered (or after `patience`).
     static func start(threadPerConnection: Bool, patience: Double = 10) throws -> HTTPServer {
-        let certificates = try TestCertificates.shared()
-        var configuration = HTTPServerConfiguration(
-            tls: TLSServerConfiguration(
-                certificatePath: certificates.serverCertificate, privateKeyPath: certificates.serverKey),
-            threadCount: 1)
-        configuration.threadPerConnection = threadPerConnection
+        let configuration = try singleThreadConfiguration(threadPerConnection: threadPerConnection)
         let fastAnswered = DispatchSemaphore(value: 0)
         return try HTTPServer(configuration: configuration) { request, responder in
             switch request.path {

@@ -9,12 +9,7 @@ import Testing
 struct HTTPServerThreadingTests {
     /// `/slow` waits up to `patience` seconds for `/fast` to be answered, and says whether it was.
     static func start(threadPerConnection: Bool, patience: Double) throws -> HTTPServer {
-        let certificates = try TestCertificates.shared()
-        var configuration = HTTPServerConfiguration(
-            tls: TLSServerConfiguration(
-                certificatePath: certificates.serverCertificate, privateKeyPath: certificates.serverKey),
-            threadCount: 1)
-        configuration.threadPerConnection = threadPerConnection
+        let configuration = try singleThreadConfiguration(threadPerConnection: threadPerConnection)
         let fastAnswered = DispatchSemaphore(value: 0)
         return try HTTPServer(configuration: configuration) { request in
             if request.path == "/fast" {

@@ -76,6 +76,17 @@ func startTLSServer(
     )
 }
 
+/// A TLS configuration with the test certificates and one shared thread, or a thread per connection.
+func singleThreadConfiguration(threadPerConnection: Bool) throws -> HTTPServerConfiguration {
+    let certificates = try TestCertificates.shared()
+    var configuration = HTTPServerConfiguration(
+        tls: TLSServerConfiguration(
+            certificatePath: certificates.serverCertificate, privateKeyPath: certificates.serverKey),
+        threadCount: 1)
+    configuration.threadPerConnection = threadPerConnection
+    return configuration
+}
+
 /// A client trusting the test CA, optionally presenting the test client certificate.
 func testClient(withClientCertificate: Bool = false, timeoutSeconds: Double = 10) throws -> HTTPClient {
     let certificates = try TestCertificates.shared()
