@@ -1,3 +1,5 @@
+import Foundation
+
 /// A closed, versioned list of codes, such as the canonical sexes or ISO 3166-1 countries.
 ///
 /// Code lists are data: the canonical ones are YAML files under `Mappings/codes/canonical/`, the ISO ones
@@ -20,34 +22,99 @@ public struct CodeList: Sendable {
     public let version: String
     /// Where the list came from, for reports and `formats` output.
     public let source: String
-    public let entries: [Entry]
-    private let index: [String: Int]
+    private let table: CodeTable
 
+    /// Builds a list of `entries`, refusing a code given twice.
     public init(name: String, version: String, source: String, entries: [Entry]) throws(CodeListError) {
-        var index: [String: Int] = [:]
-        for (position, entry) in entries.enumerated() {
-            guard index.updateValue(position, forKey: entry.code) == nil else {
-                throw .duplicateCode(list: name, code: entry.code)
-            }
-        }
         self.name = name
         self.version = version
         self.source = source
-        self.entries = entries
-        self.index = index
+        table = CodeTable(ready: try CodeTable.contents(of: entries, list: name))
     }
 
+    /// A list whose entries are read by `load` when one is first asked for, by whichever thread asks first.
+    ///
+    /// For large tables that most runs never consult, such as ISO 639-3's 7,900 languages. A list that cannot
+    /// be read then is empty, and says why in `loadFailure`.
+    public init(
+        name: String, version: String, source: String, deferred load: @escaping @Sendable () throws -> [Entry]
+    ) {
+        self.name = name
+        self.version = version
+        self.source = source
+        table = CodeTable(name: name, load: load)
+    }
+
+    public var entries: [Entry] { table.contents.entries }
+
     public func contains(_ code: String) -> Bool {
-        index[code] != nil
+        table.contents.index[code] != nil
     }
 
     public func entry(_ code: String) -> Entry? {
-        index[code].map { entries[$0] }
+        let contents = table.contents
+        return contents.index[code].map { contents.entries[$0] }
     }
 
     /// The first entry whose attribute `name` equals `value`, such as a language by its inverted name.
     public func entry(where name: String, is value: String) -> Entry? {
         entries.first { $0.attributes[name] == value }
+    }
+
+    /// Why a list read when first used could not be read; nil for every other list.
+    public var loadFailure: String? { table.contents.failure }
+}
+
+/// A code list's entries and their index by code, built at once or on first use.
+private final class CodeTable: Sendable {
+    struct Contents: Sendable {
+        var entries: [CodeList.Entry] = []
+        var index: [String: Int] = [:]
+        var failure: String?
+    }
+
+    private let ready: Contents?
+    private let name: String
+    private let load: (@Sendable () throws -> [CodeList.Entry])?
+    private let lock = NSLock()
+    nonisolated(unsafe) private var loaded: Contents?
+
+    init(ready: Contents) {
+        self.ready = ready
+        name = ""
+        load = nil
+    }
+
+    init(name: String, load: @escaping @Sendable () throws -> [CodeList.Entry]) {
+        ready = nil
+        self.name = name
+        self.load = load
+    }
+
+    var contents: Contents {
+        if let ready { return ready }
+        lock.lock()
+        defer { lock.unlock() }
+        if let loaded { return loaded }
+        var contents = Contents()
+        do {
+            contents = try Self.contents(of: load?() ?? [], list: name)
+        } catch {
+            contents.failure = "\(error)"
+        }
+        loaded = contents
+        return contents
+    }
+
+    static func contents(of entries: [CodeList.Entry], list: String) throws(CodeListError) -> Contents {
+        var index: [String: Int] = [:]
+        index.reserveCapacity(entries.count)
+        for (position, entry) in entries.enumerated() {
+            guard index.updateValue(position, forKey: entry.code) == nil else {
+                throw .duplicateCode(list: list, code: entry.code)
+            }
+        }
+        return Contents(entries: entries, index: index)
     }
 }
 
