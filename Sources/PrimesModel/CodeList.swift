@@ -22,14 +22,19 @@ public struct CodeList: Sendable {
     public let version: String
     /// Where the list came from, for reports and `formats` output.
     public let source: String
-    private let table: CodeTable
+    private let storedEntries: [Entry]
+    private let index: [String: Int]
+    /// A list read on first use keeps its entries and index here instead.
+    private let deferred: DeferredCodeTable?
 
     /// Builds a list of `entries`, refusing a code given twice.
     public init(name: String, version: String, source: String, entries: [Entry]) throws(CodeListError) {
         self.name = name
         self.version = version
         self.source = source
-        table = CodeTable(ready: try CodeTable.contents(of: entries, list: name))
+        storedEntries = entries
+        index = try Self.index(of: entries, list: name)
+        deferred = nil
     }
 
     /// A list whose entries are read by `load` when one is first asked for, by whichever thread asks first.
@@ -42,18 +47,24 @@ public struct CodeList: Sendable {
         self.name = name
         self.version = version
         self.source = source
-        table = CodeTable(name: name, load: load)
+        storedEntries = []
+        index = [:]
+        deferred = DeferredCodeTable(list: name, load: load)
     }
 
-    public var entries: [Entry] { table.contents.entries }
+    public var entries: [Entry] { deferred?.contents.entries ?? storedEntries }
 
     public func contains(_ code: String) -> Bool {
-        table.contents.index[code] != nil
+        if let deferred { return deferred.contents.index[code] != nil }
+        return index[code] != nil
     }
 
     public func entry(_ code: String) -> Entry? {
-        let contents = table.contents
-        return contents.index[code].map { contents.entries[$0] }
+        if let deferred {
+            let contents = deferred.contents
+            return contents.index[code].map { contents.entries[$0] }
+        }
+        return index[code].map { storedEntries[$0] }
     }
 
     /// The first entry whose attribute `name` equals `value`, such as a language by its inverted name.
@@ -61,60 +72,53 @@ public struct CodeList: Sendable {
         entries.first { $0.attributes[name] == value }
     }
 
-    /// Why a list read when first used could not be read; nil for every other list.
-    public var loadFailure: String? { table.contents.failure }
+    /// Why a list read on first use could not be read; nil for every other list.
+    public var loadFailure: String? { deferred?.contents.failure }
+
+    fileprivate static func index(of entries: [Entry], list: String) throws(CodeListError) -> [String: Int] {
+        var index: [String: Int] = [:]
+        for (position, entry) in entries.enumerated() {
+            guard index.updateValue(position, forKey: entry.code) == nil else {
+                throw .duplicateCode(list: list, code: entry.code)
+            }
+        }
+        return index
+    }
 }
 
-/// A code list's entries and their index by code, built at once or on first use.
-private final class CodeTable: Sendable {
+/// The entries of a code list read on first use, and their index by code.
+private final class DeferredCodeTable: Sendable {
     struct Contents: Sendable {
         var entries: [CodeList.Entry] = []
         var index: [String: Int] = [:]
         var failure: String?
     }
 
-    private let ready: Contents?
-    private let name: String
-    private let load: (@Sendable () throws -> [CodeList.Entry])?
+    private let list: String
+    private let load: @Sendable () throws -> [CodeList.Entry]
     private let lock = NSLock()
+    /// Set once, under `lock`.
     nonisolated(unsafe) private var loaded: Contents?
 
-    init(ready: Contents) {
-        self.ready = ready
-        name = ""
-        load = nil
-    }
-
-    init(name: String, load: @escaping @Sendable () throws -> [CodeList.Entry]) {
-        ready = nil
-        self.name = name
+    init(list: String, load: @escaping @Sendable () throws -> [CodeList.Entry]) {
+        self.list = list
         self.load = load
     }
 
     var contents: Contents {
-        if let ready { return ready }
         lock.lock()
         defer { lock.unlock() }
         if let loaded { return loaded }
         var contents = Contents()
         do {
-            contents = try Self.contents(of: load?() ?? [], list: name)
+            let entries = try load()
+            contents.index = try CodeList.index(of: entries, list: list)
+            contents.entries = entries
         } catch {
             contents.failure = "\(error)"
         }
         loaded = contents
         return contents
-    }
-
-    static func contents(of entries: [CodeList.Entry], list: String) throws(CodeListError) -> Contents {
-        var index: [String: Int] = [:]
-        index.reserveCapacity(entries.count)
-        for (position, entry) in entries.enumerated() {
-            guard index.updateValue(position, forKey: entry.code) == nil else {
-                throw .duplicateCode(list: list, code: entry.code)
-            }
-        }
-        return Contents(entries: entries, index: index)
     }
 }
 
