@@ -75,12 +75,14 @@ public struct XMLFragment: Sendable {
         node.textLength = Int32(value.count)
         bytes.append(contentsOf: value)
         nodes.append(node)
-        if nodes[Int(element)].firstAttribute < 0 {
-            nodes[Int(element)].firstAttribute = index
-        } else {
-            var last = nodes[Int(element)].firstAttribute
-            while nodes[Int(last)].nextSibling >= 0 { last = nodes[Int(last)].nextSibling }
-            nodes[Int(last)].nextSibling = index
+        nodes.withUnsafeMutableBufferPointer { nodes in
+            if nodes[Int(element)].firstAttribute < 0 {
+                nodes[Int(element)].firstAttribute = index
+            } else {
+                var last = nodes[Int(element)].firstAttribute
+                while nodes[Int(last)].nextSibling >= 0 { last = nodes[Int(last)].nextSibling }
+                nodes[Int(last)].nextSibling = index
+            }
         }
     }
 
@@ -151,13 +153,16 @@ public struct XMLFragment: Sendable {
 
     private mutating func link(_ index: Int32, under parent: Int32) {
         guard parent >= 0 else { return }
-        let last = nodes[Int(parent)].lastChild
-        if last < 0 {
-            nodes[Int(parent)].firstChild = index
-        } else {
-            nodes[Int(last)].nextSibling = index
+        // Through one buffer: each subscript write checked the array's uniqueness, for every node of a parse.
+        nodes.withUnsafeMutableBufferPointer { nodes in
+            let last = nodes[Int(parent)].lastChild
+            if last < 0 {
+                nodes[Int(parent)].firstChild = index
+            } else {
+                nodes[Int(last)].nextSibling = index
+            }
+            nodes[Int(parent)].lastChild = index
         }
-        nodes[Int(parent)].lastChild = index
     }
 
     // MARK: - Reading
