@@ -336,26 +336,30 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             guard case .bySex(let table, let otherwise)? = person.spec.relationship else { return nil }
             return table[sex] ?? otherwise
         }
-        for node in document.nodes(coded.coding, from: element) {
-            guard let codeNode = document.firstNode(coded.code, from: node) else { continue }
+        // The first coding in a known system decides; visited in place rather than gathered into an array.
+        var decided = false
+        var type: String?
+        document.forEachNode(coded.coding, from: element) { node in
+            guard !decided, let codeNode = document.firstNode(coded.code, from: node) else { return }
             reading.consumed.mark(codeNode)
             let systemNode = document.firstNode(coded.system, from: node)
             if let systemNode { reading.consumed.mark(systemNode) }
             let uri = systemNode.map { document.trimmedText($0) }
-            if let uri, !coded.list.isKnown(by: uri) { continue }
+            if let uri, !coded.list.isKnown(by: uri) { return }
             if let uri, uri != coded.list.uris.first {
                 reading.warnings.append(
                     FieldIssue(
                         field: "relationships", rule: "code system \(uri) is a legacy URI of \(coded.list.name)",
                         severity: .warning))
             }
+            decided = true
             do {
-                return try coded.list.canonical(for: document.trimmedText(codeNode))
+                type = try coded.list.canonical(for: document.trimmedText(codeNode))
             } catch {
                 reading.issues.append(FieldIssue(field: "relationships", rule: "at relationship: \(error)"))
-                return nil
             }
         }
+        if decided { return type }
         reading.issues.append(
             FieldIssue(
                 field: "relationships",
