@@ -84,16 +84,29 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         var event = CivilDraft<CivilEventFields>(typed: typed)
         var persons: [ReadPerson] = []
         var drafts: [CivilDraft<CivilPersonFields>] = []
+        // Room for a subject and a few relatives: growing copied the drafts, each a whole typed person.
+        persons.reserveCapacity(4)
+        drafts.reserveCapacity(4)
 
-        var recordFields = CivilDraft<CivilPersonFields>(typed: typed)
-        for rule in plan.recordRules {
-            apply(rule, from: document.root, in: document, event: &event, person: &recordFields, reading: &reading)
+        // What the record's own rules read goes to every subject; without such rules a subject starts empty,
+        // with no record draft made, copied and destroyed for nothing.
+        var recordFields: CivilDraft<CivilPersonFields>?
+        if !plan.recordRules.isEmpty {
+            var fields = CivilDraft<CivilPersonFields>(typed: typed)
+            for rule in plan.recordRules {
+                apply(rule, from: document.root, in: document, event: &event, person: &fields, reading: &reading)
+            }
+            recordFields = fields
         }
         for person in plan.persons {
             let role = person.spec.role
             for element in document.nodes(person.select, from: document.root) {
                 // Filled in its place in `drafts`: a draft is a large value, and a local one was copied in.
-                drafts.append(role == "subject" ? recordFields : CivilDraft<CivilPersonFields>(typed: typed))
+                if role == "subject", let recordFields {
+                    drafts.append(recordFields)
+                } else {
+                    drafts.append(CivilDraft<CivilPersonFields>(typed: typed))
+                }
                 let position = drafts.count - 1
                 for rule in person.rules {
                     apply(
