@@ -5,7 +5,10 @@
 /// `init` returns nil for anything else (`//`, functions, positions, absolute paths), and the caller then
 /// evaluates the text with libxml2's XPath instead; within the subset the nodes selected are the same, in
 /// document order.
-public struct XMLFragmentPath: Sendable {
+///
+/// A class: the rules hold their paths in their plan, and taking a path out of a rule for every person read
+/// copied (retained and released) each of its arrays.
+public final class XMLFragmentPath: Sendable {
     enum Step: Sendable {
         /// A child element; a nil name is `*`.
         case child(name: Int32?, predicates: [Predicate])
