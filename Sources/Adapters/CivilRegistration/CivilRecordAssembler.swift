@@ -325,9 +325,11 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             }
         }
         var value = text
-        if let list = rule.codeList {
+        if rule.codeList != nil {
+            // Through the rule rather than bound to a local: a code list is a large value, and binding it
+            // copied it for every value read.
             do {
-                value = try list.canonical(for: text)
+                value = try rule.codeList?.canonical(for: text) ?? text
             } catch {
                 reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
                 return nil
