@@ -18,23 +18,20 @@ public struct CodeList: Sendable {
         }
     }
 
-    public let name: String
-    public let version: String
+    /// The list's contents, behind one reference: the validator hands a list to a check for every coded
+    /// field of every record, and copying its names, entries and index each time showed in profiles.
+    private let storage: CodeListStorage
+
+    public var name: String { storage.name }
+    public var version: String { storage.version }
     /// Where the list came from, for reports and `formats` output.
-    public let source: String
-    private let storedEntries: [Entry]
-    private let index: [String: Int]
-    /// A list read on first use keeps its entries and index here instead.
-    private let deferred: DeferredCodeTable?
+    public var source: String { storage.source }
 
     /// Builds a list of `entries`, refusing a code given twice.
     public init(name: String, version: String, source: String, entries: [Entry]) throws(CodeListError) {
-        self.name = name
-        self.version = version
-        self.source = source
-        storedEntries = entries
-        index = try Self.index(of: entries, list: name)
-        deferred = nil
+        storage = CodeListStorage(
+            name: name, version: version, source: source, entries: entries,
+            index: try Self.index(of: entries, list: name), deferred: nil)
     }
 
     /// A list whose entries are read by `load` when one is first asked for, by whichever thread asks first.
@@ -44,27 +41,24 @@ public struct CodeList: Sendable {
     public init(
         name: String, version: String, source: String, deferred load: @escaping @Sendable () throws -> [Entry]
     ) {
-        self.name = name
-        self.version = version
-        self.source = source
-        storedEntries = []
-        index = [:]
-        deferred = DeferredCodeTable(list: name, load: load)
+        storage = CodeListStorage(
+            name: name, version: version, source: source, entries: [], index: [:],
+            deferred: DeferredCodeTable(list: name, load: load))
     }
 
-    public var entries: [Entry] { deferred?.contents.entries ?? storedEntries }
+    public var entries: [Entry] { storage.deferred?.contents.entries ?? storage.entries }
 
     public func contains(_ code: String) -> Bool {
-        if let deferred { return deferred.contents.index[code] != nil }
-        return index[code] != nil
+        if let deferred = storage.deferred { return deferred.contents.index[code] != nil }
+        return storage.index[code] != nil
     }
 
     public func entry(_ code: String) -> Entry? {
-        if let deferred {
+        if let deferred = storage.deferred {
             let contents = deferred.contents
             return contents.index[code].map { contents.entries[$0] }
         }
-        return index[code].map { storedEntries[$0] }
+        return storage.index[code].map { storage.entries[$0] }
     }
 
     /// The first entry whose attribute `name` equals `value`, such as a language by its inverted name.
@@ -73,7 +67,7 @@ public struct CodeList: Sendable {
     }
 
     /// Why a list read on first use could not be read; nil for every other list.
-    public var loadFailure: String? { deferred?.contents.failure }
+    public var loadFailure: String? { storage.deferred?.contents.failure }
 
     fileprivate static func index(of entries: [Entry], list: String) throws(CodeListError) -> [String: Int] {
         var index: [String: Int] = [:]
@@ -83,6 +77,28 @@ public struct CodeList: Sendable {
             }
         }
         return index
+    }
+}
+
+/// What a `CodeList` holds. A list read on first use keeps its entries and index in `deferred` instead.
+private final class CodeListStorage: Sendable {
+    let name: String
+    let version: String
+    let source: String
+    let entries: [CodeList.Entry]
+    let index: [String: Int]
+    let deferred: DeferredCodeTable?
+
+    init(
+        name: String, version: String, source: String, entries: [CodeList.Entry], index: [String: Int],
+        deferred: DeferredCodeTable?
+    ) {
+        self.name = name
+        self.version = version
+        self.source = source
+        self.entries = entries
+        self.index = index
+        self.deferred = deferred
     }
 }
 
