@@ -123,7 +123,13 @@ public struct XMLFragment: Sendable {
     /// Whether `text` is a line feed and at most 64 spaces, a prefix of `Self.indentation`.
     private static func isIndentation(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = text.baseAddress, text.count > 0, text.count <= 65, base[0] == 0x0A else { return false }
+        // Eight spaces at a time: this runs on every text run between elements.
+        let raw = UnsafeRawPointer(base)
         var position = 1
+        while position + 8 <= text.count {
+            if raw.loadUnaligned(fromByteOffset: position, as: UInt64.self) != 0x2020_2020_2020_2020 { return false }
+            position += 8
+        }
         while position < text.count {
             if base[position] != 0x20 { return false }
             position += 1
@@ -186,7 +192,13 @@ public struct XMLFragment: Sendable {
     /// attribute's value or a text run is trimmed in place, before a string is made of it.
     public func trimmedText(_ index: Int32) -> String {
         let node = nodes[Int(index)]
-        guard node.kind != .element else { return text(index).trimmedWhitespace }
+        if node.kind == .element {
+            // An element without text, or with one text run, as most are: no string made before the trimming.
+            let first = node.firstChild
+            if first < 0 { return "" }
+            if nodes[Int(first)].nextSibling < 0, nodes[Int(first)].kind == .text { return trimmedText(first) }
+            return text(index).trimmedWhitespace
+        }
         return bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return "" }
             var start = Int(node.textStart)
