@@ -264,12 +264,25 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         guard let template = rule.template, let read = planned.read else { return }
         document.forEachNode(read, from: element) { node in
             let text = document.trimmedText(node)
-            var matches = text == template
+            let matches: Bool
             if let (prefix, suffix) = rule.templateParts {
-                matches = text.count > prefix.count + suffix.count && text.hasPrefix(prefix) && text.hasSuffix(suffix)
+                matches =
+                    Self.hasMoreCharacters(text, than: planned.templateFixedCount) && text.hasPrefix(prefix)
+                    && text.hasSuffix(suffix)
+            } else {
+                matches = text == template
             }
             if matches { reading.consumed.mark(node) }
         }
+    }
+
+    /// Whether `text` has more than `count` Characters, counting them only when its bytes cannot tell: a text has
+    /// no more Characters than bytes, and as many when it is ASCII.
+    private static func hasMoreCharacters(_ text: String, than count: Int) -> Bool {
+        let bytes = text.utf8.count
+        if bytes <= count { return false }
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return true }
+        return text.count > count
     }
 
     /// The canonical values of the nodes `read` selects, each through the rule's parser and code list.

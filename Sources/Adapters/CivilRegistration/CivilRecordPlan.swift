@@ -11,10 +11,13 @@ struct CivilRecordPlan<Path> {
         let parts: (year: Path, month: Path?, day: Path?)?
         /// The typed field the rule writes, when the typed drafts hold it.
         let target: CivilFieldTarget?
+        /// The Characters of the template around `{subject.ref}`, counted once rather than for every value.
+        let templateFixedCount: Int
 
         init(_ rule: CivilFieldRule, compile: (XPathExpression) throws -> Path) rethrows {
             self.rule = rule
             target = CivilFieldTarget(rule.target)
+            templateFixedCount = rule.templateParts.map { $0.prefix.count + $0.suffix.count } ?? 0
             read = try rule.read.map(compile)
             each = try rule.each.map { try compile($0.read) }
             fields = try rule.fields.map { try Rule($0, compile: compile) }
