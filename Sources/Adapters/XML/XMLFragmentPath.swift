@@ -90,24 +90,30 @@ public final class XMLFragmentPath: Sendable {
     /// The nodes selected from `context`, in document order.
     public func select(from context: Int32, in fragment: XMLFragment) -> [Int32] {
         var found: [Int32] = []
-        forEach(from: context, in: fragment) { found.append($0) }
+        visitAll(from: context, in: fragment) { found.append($0) }
+        if needsOrdering { Self.order(&found) }
         return found
     }
 
     /// Calls `body` with each node selected from `context`, in document order.
     public func forEach(from context: Int32, in fragment: XMLFragment, _ body: (Int32) -> Void) {
         if needsOrdering {
-            var found: [Int32] = []
-            visitAll(from: context, in: fragment) { found.append($0) }
-            found.sort()
-            var last: Int32 = -1
-            for node in found where node != last {
-                body(node)
-                last = node
-            }
+            for node in select(from: context, in: fragment) { body(node) }
         } else {
             visitAll(from: context, in: fragment, body)
         }
+    }
+
+    /// Sorts `nodes` into document order and removes repeats; one node, as a union mostly finds, is left as is.
+    private static func order(_ nodes: inout [Int32]) {
+        guard nodes.count > 1 else { return }
+        nodes.sort()
+        var kept = 1
+        for index in 1..<nodes.count where nodes[index] != nodes[kept - 1] {
+            nodes[kept] = nodes[index]
+            kept += 1
+        }
+        nodes.removeLast(nodes.count - kept)
     }
 
     /// The first node selected from `context` in document order, if any.
