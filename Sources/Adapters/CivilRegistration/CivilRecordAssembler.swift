@@ -17,10 +17,9 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     private let plan: CivilRecordPlan<Source.Path>
     private let context: ConversionContext
     private let format: String
-    // `keepUnread`'s work lists, kept between records to spare two allocations a person. An assembler is
-    // used by one thread at a time.
-    private var unreadVisited: [(parent: Int, node: Source.Node)] = []
-    private var unreadStack: [(node: Source.Node, parent: Int)] = []
+    // `keepUnread`'s work list, kept between records to spare an allocation a person. An assembler is used by
+    // one thread at a time.
+    private var unreadStack: [Source.Node] = []
 
     init(dialect: CivilDialect, plan: CivilRecordPlan<Source.Path>, context: ConversionContext, format: String) {
         self.dialect = dialect
@@ -538,42 +537,36 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
 
     /// Keeps every attribute and text below `element` that no rule read, in the person's extensions.
     ///
-    /// A value's key is its path of local names below `element`; paths are spelt out only for values kept.
+    /// A value's key is its path of local names below `element`, spelt out (through the nodes' parents) only for
+    /// values kept.
     private func keepUnread(
         below element: Source.Node, in document: Source, into draft: inout CivilDraft<CivilPersonFields>,
         skipping: Source.Marks?, _ reading: inout Reading
     ) {
         var kept: [String: JSONValue] = [:]
-        var visited = unreadVisited
         var stack = unreadStack
-        unreadVisited = []
         unreadStack = []
         defer {
-            visited.removeAll(keepingCapacity: true)
             stack.removeAll(keepingCapacity: true)
-            unreadVisited = visited
             unreadStack = stack
         }
-        // Loops over siblings rather than closures: the work lists captured by closures were checked for
-        // exclusive access on every node, which showed in profiles.
+        // Loops over siblings rather than closures: the work list captured by closures was checked for
+        // exclusive access on every node, which showed in profiles. Elements only go on the list, last child
+        // on top, so that they are visited in the order they always were.
         var child = document.firstChild(element)
         while let current = child {
-            stack.append((current, -1))
+            if document.isElement(current) { stack.append(current) }
             child = document.nextSibling(current)
         }
-        while let (node, parent) = stack.popLast() {
-            guard document.isElement(node), skipping?.isMarked(node) != true, !reading.consumed.isMarked(node) else {
-                continue
-            }
-            visited.append((parent, node))
-            let position = visited.count - 1
+        while let node = stack.popLast() {
+            guard skipping?.isMarked(node) != true, !reading.consumed.isMarked(node) else { continue }
             var attribute = document.firstAttribute(node)
             while let current = attribute {
                 attribute = document.nextSibling(current)
                 guard !reading.consumed.isMarked(current) else { continue }
                 let name = document.localName(current)
                 if name != "schemaLocation" {
-                    let key = "\(Self.path(to: position, visited, in: document))/@\(name)"
+                    let key = "\(Self.path(to: node, below: element, in: document))/@\(name)"
                     Self.add(.string(document.text(current)), at: key, to: &kept)
                 }
             }
@@ -582,14 +575,14 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             while let current = child {
                 if document.isElement(current) {
                     hasElements = true
-                    stack.append((current, position))
+                    stack.append(current)
                 }
                 child = document.nextSibling(current)
             }
             if !hasElements {
                 let text = document.trimmedText(node)
                 if !text.isEmpty {
-                    Self.add(.string(text), at: Self.path(to: position, visited, in: document), to: &kept)
+                    Self.add(.string(text), at: Self.path(to: node, below: element, in: document), to: &kept)
                 }
             }
         }
@@ -599,15 +592,14 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         if !draft.keep(sorted.map { ($0.key, $0.value) }, in: dialect.extensionNamespace) { reading.refused = true }
     }
 
-    /// The local names from the element `keepUnread` started below down to `visited[position]`, joined by `/`.
-    private static func path(
-        to position: Int, _ visited: [(parent: Int, node: Source.Node)], in document: Source
-    ) -> String {
+    /// The local names from the child of `element` that holds `node` down to `node`, joined by `/`.
+    private static func path(to node: Source.Node, below element: Source.Node, in document: Source) -> String {
         var names: [String] = []
-        var current = position
-        while current >= 0 {
-            names.append(document.localName(visited[current].node))
-            current = visited[current].parent
+        var current = node
+        while current != element {
+            names.append(document.localName(current))
+            guard let parent = document.parent(current) else { break }
+            current = parent
         }
         return names.reversed().joined(separator: "/")
     }
