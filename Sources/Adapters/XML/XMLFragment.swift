@@ -146,12 +146,15 @@ public struct XMLFragment: Sendable {
         nodes.append(contentsOf: other.nodes)
         nodes.withUnsafeMutableBufferPointer { nodes in
             for index in Int(offset)..<nodes.count {
-                nodes[index].parent = nodes[index].parent < 0 ? parent : nodes[index].parent + offset
-                if nodes[index].firstChild >= 0 { nodes[index].firstChild += offset }
-                if nodes[index].lastChild >= 0 { nodes[index].lastChild += offset }
-                if nodes[index].nextSibling >= 0 { nodes[index].nextSibling += offset }
-                if nodes[index].firstAttribute >= 0 { nodes[index].firstAttribute += offset }
-                nodes[index].textStart += byteOffset
+                // Renumbered in a local copy, written back once; none (-1) stays none.
+                var node = nodes[index]
+                node.parent = node.parent < 0 ? parent : node.parent &+ offset
+                node.firstChild &+= node.firstChild < 0 ? 0 : offset
+                node.lastChild &+= node.lastChild < 0 ? 0 : offset
+                node.nextSibling &+= node.nextSibling < 0 ? 0 : offset
+                node.firstAttribute &+= node.firstAttribute < 0 ? 0 : offset
+                node.textStart &+= byteOffset
+                nodes[index] = node
             }
         }
         if !other.nodes.isEmpty { link(offset, under: parent) }
