@@ -21,7 +21,12 @@ struct IssueCollector {
             add(field(), "code list \(name) is not loaded")
             return
         }
-        if !list.contains(code) { add(field(), "\"\(code)\" is not in code list \(name) (version \(list.version))") }
+        guard !list.contains(code) else { return }
+        if let failure = list.loadFailure {
+            add(field(), "code list \(name) could not be read: \(failure)")
+        } else {
+            add(field(), "\"\(code)\" is not in code list \(name) (version \(list.version))")
+        }
     }
 
     mutating func checkNotBlank(_ text: String, field: @autoclosure () -> String) {

@@ -7,8 +7,32 @@ public enum JSONEscape {
 
     /// Whether `utf8` can stand between quotes as it is: no quote, backslash or control byte in it.
     public static func isPlain(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
-        for byte in utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C { return false }
+        guard let base = utf8.baseAddress else { return true }
+        // Eight bytes at a time, as the canonical encoders ask this of every string they write.
+        let raw = UnsafeRawPointer(base)
+        var position = 0
+        while position + 8 <= utf8.count {
+            if needsEscape(raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)) { return false }
+            position += 8
+        }
+        while position < utf8.count {
+            let byte = base[position]
+            if byte < 0x20 || byte == 0x22 || byte == 0x5C { return false }
+            position += 1
+        }
         return true
+    }
+
+    /// Whether any of the eight bytes of `word` is a control byte, a quote or a backslash. Each test sets a
+    /// byte's top bit only when some byte of the word matches (borrows reach no byte below a match), and the
+    /// bytes of 0x80 and above never match.
+    private static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let tops: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word
+        let quote = ((word ^ (ones &* 0x22)) &- ones) & ~(word ^ (ones &* 0x22))
+        let backslash = ((word ^ (ones &* 0x5C)) &- ones) & ~(word ^ (ones &* 0x5C))
+        return (control | quote | backslash) & tops != 0
     }
 
     /// What `byte` becomes inside a JSON string when it must be escaped; nil when it stands as it is.

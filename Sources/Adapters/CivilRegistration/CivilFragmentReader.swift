@@ -14,8 +14,9 @@ final class CivilFragmentReader {
     private let queue = CivilItemQueue(capacity: 8)
     private var producer: CivilFragmentProducer?
     private let assembler: CivilRecordAssembler<FragmentRecordSource>
-    /// The current batch, last item first, so that each is moved out rather than copied.
-    private var batch: [ReadItem] = []
+    /// The current batch, last item first, so that each is moved out rather than copied. Touched by the
+    /// reading thread alone, for every item: unchecked, as `CivilFragmentProducer`'s state is.
+    @exclusivity(unchecked) private var batch: [ReadItem] = []
     private var finished = false
 
     /// Nil when a path of the dialect is outside `XMLFragmentPath`.

@@ -183,6 +183,16 @@ enum CivilFieldTarget: Sendable, Equatable {
         }
     }
 
+    static func set(_ part: PersonNamePart, _ text: String, in name: inout PersonName?) {
+        // In place through the optional: taking the name out and putting it back copied it.
+        if name == nil { name = PersonName() }
+        switch part {
+        case .given: name?.given = text
+        case .family: name?.family = text
+        case .middle: name?.middle = text
+        }
+    }
+
     static func set(_ part: PlacePart, _ text: String, in place: inout Place?) {
         if place == nil { place = Place() }
         switch part {
@@ -217,15 +227,7 @@ struct CivilPersonFields: CivilDraftFields {
         case (.birthDate, .date(let date)): person.birthDate = date
         case (.deathDate, .date(let date)): person.deathDate = date
         case (.name(let part), .text(let text)):
-            // Taken out and put back: testing `person.name` against nil, then writing through the optional,
-            // copied the name.
-            var name = person.name.take() ?? PersonName()
-            switch part {
-            case .given: name.given = text
-            case .family: name.family = text
-            case .middle: name.middle = text
-            }
-            person.name = name
+            CivilFieldTarget.set(part, text, in: &person.name)
         case (.birthPlace(let part), .text(let text)):
             CivilFieldTarget.set(part, text, in: &person.birthPlace)
         case (.nationality(let index), .text(let text)):

@@ -17,10 +17,9 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     private let plan: CivilRecordPlan<Source.Path>
     private let context: ConversionContext
     private let format: String
-    // `keepUnread`'s work lists, kept between records to spare two allocations a person. An assembler is
-    // used by one thread at a time.
-    private var unreadVisited: [(parent: Int, node: Source.Node)] = []
-    private var unreadStack: [(node: Source.Node, parent: Int)] = []
+    // `keepUnread`'s work list, kept between records to spare an allocation a person. An assembler is used by
+    // one thread at a time.
+    private var unreadStack: [Source.Node] = []
 
     init(dialect: CivilDialect, plan: CivilRecordPlan<Source.Path>, context: ConversionContext, format: String) {
         self.dialect = dialect
@@ -84,16 +83,29 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         var event = CivilDraft<CivilEventFields>(typed: typed)
         var persons: [ReadPerson] = []
         var drafts: [CivilDraft<CivilPersonFields>] = []
+        // Room for a subject and a few relatives: growing copied the drafts, each a whole typed person.
+        persons.reserveCapacity(4)
+        drafts.reserveCapacity(4)
 
-        var recordFields = CivilDraft<CivilPersonFields>(typed: typed)
-        for rule in plan.recordRules {
-            apply(rule, from: document.root, in: document, event: &event, person: &recordFields, reading: &reading)
+        // What the record's own rules read goes to every subject; without such rules a subject starts empty,
+        // with no record draft made, copied and destroyed for nothing.
+        var recordFields: CivilDraft<CivilPersonFields>?
+        if !plan.recordRules.isEmpty {
+            var fields = CivilDraft<CivilPersonFields>(typed: typed)
+            for rule in plan.recordRules {
+                apply(rule, from: document.root, in: document, event: &event, person: &fields, reading: &reading)
+            }
+            recordFields = fields
         }
         for person in plan.persons {
             let role = person.spec.role
             for element in document.nodes(person.select, from: document.root) {
                 // Filled in its place in `drafts`: a draft is a large value, and a local one was copied in.
-                drafts.append(role == "subject" ? recordFields : CivilDraft<CivilPersonFields>(typed: typed))
+                if role == "subject", let recordFields {
+                    drafts.append(recordFields)
+                } else {
+                    drafts.append(CivilDraft<CivilPersonFields>(typed: typed))
+                }
                 let position = drafts.count - 1
                 for rule in person.rules {
                     apply(
@@ -251,12 +263,25 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         guard let template = rule.template, let read = planned.read else { return }
         document.forEachNode(read, from: element) { node in
             let text = document.trimmedText(node)
-            var matches = text == template
+            let matches: Bool
             if let (prefix, suffix) = rule.templateParts {
-                matches = text.count > prefix.count + suffix.count && text.hasPrefix(prefix) && text.hasSuffix(suffix)
+                matches =
+                    Self.hasMoreCharacters(text, than: planned.templateFixedCount) && text.hasPrefix(prefix)
+                    && text.hasSuffix(suffix)
+            } else {
+                matches = text == template
             }
             if matches { reading.consumed.mark(node) }
         }
+    }
+
+    /// Whether `text` has more than `count` Characters, counting them only when its bytes cannot tell: a text has
+    /// no more Characters than bytes, and as many when it is ASCII.
+    private static func hasMoreCharacters(_ text: String, than count: Int) -> Bool {
+        let bytes = text.utf8.count
+        if bytes <= count { return false }
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return true }
+        return text.count > count
     }
 
     /// The canonical values of the nodes `read` selects, each through the rule's parser and code list.
@@ -312,9 +337,11 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             }
         }
         var value = text
-        if let list = rule.codeList {
+        if rule.codeList != nil {
+            // Through the rule rather than bound to a local: a code list is a large value, and binding it
+            // copied it for every value read.
             do {
-                value = try list.canonical(for: text)
+                value = try rule.codeList?.canonical(for: text) ?? text
             } catch {
                 reading.issues.append(FieldIssue(field: rule.fieldName, rule: "at \(rule.xpathText): \(error)"))
                 return nil
@@ -336,26 +363,30 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             guard case .bySex(let table, let otherwise)? = person.spec.relationship else { return nil }
             return table[sex] ?? otherwise
         }
-        for node in document.nodes(coded.coding, from: element) {
-            guard let codeNode = document.firstNode(coded.code, from: node) else { continue }
+        // The first coding in a known system decides; visited in place rather than gathered into an array.
+        var decided = false
+        var type: String?
+        document.forEachNode(coded.coding, from: element) { node in
+            guard !decided, let codeNode = document.firstNode(coded.code, from: node) else { return }
             reading.consumed.mark(codeNode)
             let systemNode = document.firstNode(coded.system, from: node)
             if let systemNode { reading.consumed.mark(systemNode) }
             let uri = systemNode.map { document.trimmedText($0) }
-            if let uri, !coded.list.isKnown(by: uri) { continue }
+            if let uri, !coded.list.isKnown(by: uri) { return }
             if let uri, uri != coded.list.uris.first {
                 reading.warnings.append(
                     FieldIssue(
                         field: "relationships", rule: "code system \(uri) is a legacy URI of \(coded.list.name)",
                         severity: .warning))
             }
+            decided = true
             do {
-                return try coded.list.canonical(for: document.trimmedText(codeNode))
+                type = try coded.list.canonical(for: document.trimmedText(codeNode))
             } catch {
                 reading.issues.append(FieldIssue(field: "relationships", rule: "at relationship: \(error)"))
-                return nil
             }
         }
+        if decided { return type }
         reading.issues.append(
             FieldIssue(
                 field: "relationships",
@@ -506,42 +537,36 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
 
     /// Keeps every attribute and text below `element` that no rule read, in the person's extensions.
     ///
-    /// A value's key is its path of local names below `element`; paths are spelt out only for values kept.
+    /// A value's key is its path of local names below `element`, spelt out (through the nodes' parents) only for
+    /// values kept.
     private func keepUnread(
         below element: Source.Node, in document: Source, into draft: inout CivilDraft<CivilPersonFields>,
         skipping: Source.Marks?, _ reading: inout Reading
     ) {
         var kept: [String: JSONValue] = [:]
-        var visited = unreadVisited
         var stack = unreadStack
-        unreadVisited = []
         unreadStack = []
         defer {
-            visited.removeAll(keepingCapacity: true)
             stack.removeAll(keepingCapacity: true)
-            unreadVisited = visited
             unreadStack = stack
         }
-        // Loops over siblings rather than closures: the work lists captured by closures were checked for
-        // exclusive access on every node, which showed in profiles.
+        // Loops over siblings rather than closures: the work list captured by closures was checked for
+        // exclusive access on every node, which showed in profiles. Elements only go on the list, last child
+        // on top, so that they are visited in the order they always were.
         var child = document.firstChild(element)
         while let current = child {
-            stack.append((current, -1))
+            if document.isElement(current) { stack.append(current) }
             child = document.nextSibling(current)
         }
-        while let (node, parent) = stack.popLast() {
-            guard document.isElement(node), skipping?.isMarked(node) != true, !reading.consumed.isMarked(node) else {
-                continue
-            }
-            visited.append((parent, node))
-            let position = visited.count - 1
+        while let node = stack.popLast() {
+            guard skipping?.isMarked(node) != true, !reading.consumed.isMarked(node) else { continue }
             var attribute = document.firstAttribute(node)
             while let current = attribute {
                 attribute = document.nextSibling(current)
                 guard !reading.consumed.isMarked(current) else { continue }
                 let name = document.localName(current)
                 if name != "schemaLocation" {
-                    let key = "\(Self.path(to: position, visited, in: document))/@\(name)"
+                    let key = "\(Self.path(to: node, below: element, in: document))/@\(name)"
                     Self.add(.string(document.text(current)), at: key, to: &kept)
                 }
             }
@@ -550,14 +575,14 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
             while let current = child {
                 if document.isElement(current) {
                     hasElements = true
-                    stack.append((current, position))
+                    stack.append(current)
                 }
                 child = document.nextSibling(current)
             }
             if !hasElements {
                 let text = document.trimmedText(node)
                 if !text.isEmpty {
-                    Self.add(.string(text), at: Self.path(to: position, visited, in: document), to: &kept)
+                    Self.add(.string(text), at: Self.path(to: node, below: element, in: document), to: &kept)
                 }
             }
         }
@@ -567,15 +592,14 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         if !draft.keep(sorted.map { ($0.key, $0.value) }, in: dialect.extensionNamespace) { reading.refused = true }
     }
 
-    /// The local names from the element `keepUnread` started below down to `visited[position]`, joined by `/`.
-    private static func path(
-        to position: Int, _ visited: [(parent: Int, node: Source.Node)], in document: Source
-    ) -> String {
+    /// The local names from the child of `element` that holds `node` down to `node`, joined by `/`.
+    private static func path(to node: Source.Node, below element: Source.Node, in document: Source) -> String {
         var names: [String] = []
-        var current = position
-        while current >= 0 {
-            names.append(document.localName(visited[current].node))
-            current = visited[current].parent
+        var current = node
+        while current != element {
+            names.append(document.localName(current))
+            guard let parent = document.parent(current) else { break }
+            current = parent
         }
         return names.reversed().joined(separator: "/")
     }

@@ -11,10 +11,13 @@ struct CivilRecordPlan<Path> {
         let parts: (year: Path, month: Path?, day: Path?)?
         /// The typed field the rule writes, when the typed drafts hold it.
         let target: CivilFieldTarget?
+        /// The Characters of the template around `{subject.ref}`, counted once rather than for every value.
+        let templateFixedCount: Int
 
         init(_ rule: CivilFieldRule, compile: (XPathExpression) throws -> Path) rethrows {
             self.rule = rule
             target = CivilFieldTarget(rule.target)
+            templateFixedCount = rule.templateParts.map { $0.prefix.count + $0.suffix.count } ?? 0
             read = try rule.read.map(compile)
             each = try rule.each.map { try compile($0.read) }
             fields = try rule.fields.map { try Rule($0, compile: compile) }
@@ -104,6 +107,8 @@ protocol CivilRecordSource {
     func firstAttribute(_ node: Node) -> Node?
     /// The next child of the same parent, or an attribute's next attribute.
     func nextSibling(_ node: Node) -> Node?
+    /// An element's parent; nil for the root.
+    func parent(_ node: Node) -> Node?
 }
 
 /// A set of a record's nodes (those the rules read).
@@ -174,6 +179,10 @@ struct LibXMLRecordSource: CivilRecordSource {
         return self.node(node).pointee.properties.map { UnsafeMutableRawPointer($0) }
     }
 
+    func parent(_ node: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
+        self.node(node).pointee.parent.map { UnsafeMutableRawPointer($0) }
+    }
+
     func nextSibling(_ node: UnsafeMutableRawPointer) -> UnsafeMutableRawPointer? {
         // An attribute (`xmlAttr`) begins like every other node, with its type.
         if self.node(node).pointee.type == XML_ATTRIBUTE_NODE {
@@ -231,5 +240,10 @@ struct FragmentRecordSource: CivilRecordSource {
     func nextSibling(_ node: Int32) -> Int32? {
         let next = fragment.nodes[Int(node)].nextSibling
         return next >= 0 ? next : nil
+    }
+
+    func parent(_ node: Int32) -> Int32? {
+        let parent = fragment.nodes[Int(node)].parent
+        return parent >= 0 ? parent : nil
     }
 }

@@ -75,12 +75,14 @@ public struct XMLFragment: Sendable {
         node.textLength = Int32(value.count)
         bytes.append(contentsOf: value)
         nodes.append(node)
-        if nodes[Int(element)].firstAttribute < 0 {
-            nodes[Int(element)].firstAttribute = index
-        } else {
-            var last = nodes[Int(element)].firstAttribute
-            while nodes[Int(last)].nextSibling >= 0 { last = nodes[Int(last)].nextSibling }
-            nodes[Int(last)].nextSibling = index
+        nodes.withUnsafeMutableBufferPointer { nodes in
+            if nodes[Int(element)].firstAttribute < 0 {
+                nodes[Int(element)].firstAttribute = index
+            } else {
+                var last = nodes[Int(element)].firstAttribute
+                while nodes[Int(last)].nextSibling >= 0 { last = nodes[Int(last)].nextSibling }
+                nodes[Int(last)].nextSibling = index
+            }
         }
     }
 
@@ -121,7 +123,13 @@ public struct XMLFragment: Sendable {
     /// Whether `text` is a line feed and at most 64 spaces, a prefix of `Self.indentation`.
     private static func isIndentation(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = text.baseAddress, text.count > 0, text.count <= 65, base[0] == 0x0A else { return false }
+        // Eight spaces at a time: this runs on every text run between elements.
+        let raw = UnsafeRawPointer(base)
         var position = 1
+        while position + 8 <= text.count {
+            if raw.loadUnaligned(fromByteOffset: position, as: UInt64.self) != 0x2020_2020_2020_2020 { return false }
+            position += 8
+        }
         while position < text.count {
             if base[position] != 0x20 { return false }
             position += 1
@@ -138,12 +146,15 @@ public struct XMLFragment: Sendable {
         nodes.append(contentsOf: other.nodes)
         nodes.withUnsafeMutableBufferPointer { nodes in
             for index in Int(offset)..<nodes.count {
-                nodes[index].parent = nodes[index].parent < 0 ? parent : nodes[index].parent + offset
-                if nodes[index].firstChild >= 0 { nodes[index].firstChild += offset }
-                if nodes[index].lastChild >= 0 { nodes[index].lastChild += offset }
-                if nodes[index].nextSibling >= 0 { nodes[index].nextSibling += offset }
-                if nodes[index].firstAttribute >= 0 { nodes[index].firstAttribute += offset }
-                nodes[index].textStart += byteOffset
+                // Renumbered in a local copy, written back once; none (-1) stays none.
+                var node = nodes[index]
+                node.parent = node.parent < 0 ? parent : node.parent &+ offset
+                node.firstChild &+= node.firstChild < 0 ? 0 : offset
+                node.lastChild &+= node.lastChild < 0 ? 0 : offset
+                node.nextSibling &+= node.nextSibling < 0 ? 0 : offset
+                node.firstAttribute &+= node.firstAttribute < 0 ? 0 : offset
+                node.textStart &+= byteOffset
+                nodes[index] = node
             }
         }
         if !other.nodes.isEmpty { link(offset, under: parent) }
@@ -151,13 +162,16 @@ public struct XMLFragment: Sendable {
 
     private mutating func link(_ index: Int32, under parent: Int32) {
         guard parent >= 0 else { return }
-        let last = nodes[Int(parent)].lastChild
-        if last < 0 {
-            nodes[Int(parent)].firstChild = index
-        } else {
-            nodes[Int(last)].nextSibling = index
+        // Through one buffer: each subscript write checked the array's uniqueness, for every node of a parse.
+        nodes.withUnsafeMutableBufferPointer { nodes in
+            let last = nodes[Int(parent)].lastChild
+            if last < 0 {
+                nodes[Int(parent)].firstChild = index
+            } else {
+                nodes[Int(last)].nextSibling = index
+            }
+            nodes[Int(parent)].lastChild = index
         }
-        nodes[Int(parent)].lastChild = index
     }
 
     // MARK: - Reading
@@ -181,7 +195,13 @@ public struct XMLFragment: Sendable {
     /// attribute's value or a text run is trimmed in place, before a string is made of it.
     public func trimmedText(_ index: Int32) -> String {
         let node = nodes[Int(index)]
-        guard node.kind != .element else { return text(index).trimmedWhitespace }
+        if node.kind == .element {
+            // An element without text, or with one text run, as most are: no string made before the trimming.
+            let first = node.firstChild
+            if first < 0 { return "" }
+            if nodes[Int(first)].nextSibling < 0, nodes[Int(first)].kind == .text { return trimmedText(first) }
+            return text(index).trimmedWhitespace
+        }
         return bytes.withUnsafeBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return "" }
             var start = Int(node.textStart)

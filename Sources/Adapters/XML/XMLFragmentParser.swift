@@ -71,7 +71,7 @@ final class XMLFragmentParserState {
     /// a dialect uses, so that two of them rarely share a slot and push each other out on every element.
     @exclusivity(unchecked) private var recentNames = [(localName: UInt, namespace: UInt, number: Int32)](
         repeating: (0, 0, -1), count: 1024)
-    private var decoded: [UInt8] = []
+    @exclusivity(unchecked) private var decoded: [UInt8] = []
 
     struct NamePointers: Hashable {
         let localName: UInt
