@@ -44,6 +44,20 @@ struct CanonicalFormatTests {
         #expect(String(decoding: encoding.bytes, as: UTF8.self).contains(#"\u0001"#))
     }
 
+    @Test("a record larger than the writer's first scratch buffer is written whole, after a smaller one")
+    func largeRecord() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let small = Person(id: "TST-00001", name: PersonName(given: "Ana"))
+        var large = Person(id: "TST-00002", name: PersonName(given: String(repeating: "\"a\u{1}", count: 9_000)))
+        large.otherNames = (0..<500).map { PersonName(family: "Name \($0) " + String(repeating: "x", count: 40)) }
+        let encoding = CanonicalJSONEncoding()
+        for person in [small, large, small] {
+            encoding.encode(.person(person))
+            #expect(encoding.bytes == Array(try encoder.encode(CanonicalRecord.person(person))))
+        }
+    }
+
     @Test("read, write and read again gives the same records", arguments: validFixtures)
     func roundTrip(fixture: String) throws {
         let first = try readAll(RepositoryPaths.fixture("canonical/\(fixture).ndjson"))
