@@ -15,6 +15,9 @@ public struct XMLFragment: Sendable {
     /// One node. Indexes are positions in `nodes`; -1 means none.
     public struct Node: Sendable {
         public var kind: Kind
+        /// An element's following indentation (a line feed and spaces, the element's next sibling in the
+        /// document), held as its length rather than as a text node; 0 for none. See `appendText`.
+        public var indentationAfter: UInt8 = 0
         /// The element's or attribute's name in the name table; -1 for text.
         public var name: Int32
         public var parent: Int32
@@ -88,9 +91,25 @@ public struct XMLFragment: Sendable {
 
     /// Adds text under `element`, joined to the text run before it when nothing came between, as libxml2
     /// merges adjacent text; returns the run's length so far.
+    ///
+    /// Indentation that follows a child element is held as that element's `indentationAfter` rather than as a
+    /// node: most text runs are such indentation, and path walks stepped over their nodes. `text` gives it back
+    /// where it stood, so an element mixing text and elements reads the same; should more text follow it
+    /// directly, it becomes the text node it would have been, and the text joins it.
     @discardableResult
     public mutating func appendText(_ text: UnsafeBufferPointer<UInt8>, element: Int32, line: Int32) -> Int {
-        let last = nodes[Int(element)].lastChild
+        var last = nodes[Int(element)].lastChild
+        if last >= 0, nodes[Int(last)].kind == .element {
+            let held = nodes[Int(last)].indentationAfter
+            if held == 0, Self.isIndentation(text) {
+                nodes[Int(last)].indentationAfter = UInt8(text.count)
+                return text.count
+            }
+            if held > 0 {
+                nodes[Int(last)].indentationAfter = 0
+                last = appendIndentation(count: Int(held), element: element, line: line)
+            }
+        }
         if last >= 0, last == Int32(nodes.count - 1), nodes[Int(last)].kind == .text {
             let run = nodes[Int(last)]
             if run.textStart + run.textLength != Int32(bytes.count) {
@@ -102,22 +121,35 @@ public struct XMLFragment: Sendable {
             nodes[Int(last)].textLength += Int32(text.count)
             return Int(nodes[Int(last)].textLength)
         }
+        if Self.isIndentation(text) {
+            appendIndentation(count: text.count, element: element, line: line)
+            return text.count
+        }
         let index = Int32(nodes.count)
         var node = Node(kind: .text, name: -1, parent: element, line: line)
         node.textLength = Int32(text.count)
-        if Self.isIndentation(text) {
-            if indentationStart < 0 {
-                indentationStart = Int32(bytes.count)
-                bytes.append(contentsOf: Self.indentation)
-            }
-            node.textStart = indentationStart
-        } else {
-            node.textStart = Int32(bytes.count)
-            bytes.append(contentsOf: text)
-        }
+        node.textStart = Int32(bytes.count)
+        bytes.append(contentsOf: text)
         nodes.append(node)
         link(index, under: element)
         return text.count
+    }
+
+    /// Adds a text node of the first `count` bytes of `Self.indentation` under `element`, pointing into the one
+    /// copy of it in `bytes`; returns its index.
+    @discardableResult
+    private mutating func appendIndentation(count: Int, element: Int32, line: Int32) -> Int32 {
+        if indentationStart < 0 {
+            indentationStart = Int32(bytes.count)
+            bytes.append(contentsOf: Self.indentation)
+        }
+        let index = Int32(nodes.count)
+        var node = Node(kind: .text, name: -1, parent: element, line: line)
+        node.textStart = indentationStart
+        node.textLength = Int32(count)
+        nodes.append(node)
+        link(index, under: element)
+        return index
     }
 
     /// Whether `text` is a line feed and at most 64 spaces, a prefix of `Self.indentation`.
@@ -233,6 +265,7 @@ public struct XMLFragment: Sendable {
                 text.append(contentsOf: bytes[Int(node.textStart)..<Int(node.textStart + node.textLength)])
             } else if node.kind == .element {
                 appendDescendantText(of: child, to: &text)
+                text.append(contentsOf: Self.indentation[0..<Int(node.indentationAfter)])
             }
             child = node.nextSibling
         }
