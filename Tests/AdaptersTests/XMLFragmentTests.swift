@@ -163,7 +163,7 @@ import Testing
         #expect(notes.first?.fragment == ["note = kept as <text> here"])
     }
 
-    /// Indentation after an element is held without a node of its own; an element mixing text and elements,
+    /// Indentation before and after elements is held without nodes of its own; an element mixing text and elements,
     /// and text joining such indentation (an entity, a CDATA section, words), still read as libxml2 reads them.
     @Test func indentationBetweenElementsReadsAsLibxml2ReadsIt() throws {
         let mixed = """

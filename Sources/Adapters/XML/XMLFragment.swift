@@ -18,6 +18,8 @@ public struct XMLFragment: Sendable {
         /// An element's following indentation (a line feed and spaces, the element's next sibling in the
         /// document), held as its length rather than as a text node; 0 for none. See `appendText`.
         public var indentationAfter: UInt8 = 0
+        /// An element's leading indentation, before its first child element, held the same way.
+        public var indentationFirst: UInt8 = 0
         /// The element's or attribute's name in the name table; -1 for text.
         public var name: Int32
         public var parent: Int32
@@ -92,21 +94,30 @@ public struct XMLFragment: Sendable {
     /// Adds text under `element`, joined to the text run before it when nothing came between, as libxml2
     /// merges adjacent text; returns the run's length so far.
     ///
-    /// Indentation that follows a child element is held as that element's `indentationAfter` rather than as a
-    /// node: most text runs are such indentation, and path walks stepped over their nodes. `text` gives it back
-    /// where it stood, so an element mixing text and elements reads the same; should more text follow it
-    /// directly, it becomes the text node it would have been, and the text joins it.
+    /// Indentation that follows a child element, or that `element` begins with, is held as that child's
+    /// `indentationAfter` (or `element`'s `indentationFirst`) rather than as a node: most text runs are such
+    /// indentation, and path walks stepped over their nodes. `text` gives it back where it stood, so an
+    /// element mixing text and elements reads the same; should more text follow it directly, it becomes the
+    /// text node it would have been, and the text joins it.
     @discardableResult
     public mutating func appendText(_ text: UnsafeBufferPointer<UInt8>, element: Int32, line: Int32) -> Int {
         var last = nodes[Int(element)].lastChild
-        if last >= 0, nodes[Int(last)].kind == .element {
-            let held = nodes[Int(last)].indentationAfter
+        if last < 0 || nodes[Int(last)].kind == .element {
+            let held = last < 0 ? nodes[Int(element)].indentationFirst : nodes[Int(last)].indentationAfter
             if held == 0, Self.isIndentation(text) {
-                nodes[Int(last)].indentationAfter = UInt8(text.count)
+                if last < 0 {
+                    nodes[Int(element)].indentationFirst = UInt8(text.count)
+                } else {
+                    nodes[Int(last)].indentationAfter = UInt8(text.count)
+                }
                 return text.count
             }
             if held > 0 {
-                nodes[Int(last)].indentationAfter = 0
+                if last < 0 {
+                    nodes[Int(element)].indentationFirst = 0
+                } else {
+                    nodes[Int(last)].indentationAfter = 0
+                }
                 last = appendIndentation(count: Int(held), element: element, line: line)
             }
         }
@@ -121,10 +132,6 @@ public struct XMLFragment: Sendable {
             nodes[Int(last)].textLength += Int32(text.count)
             return Int(nodes[Int(last)].textLength)
         }
-        if Self.isIndentation(text) {
-            appendIndentation(count: text.count, element: element, line: line)
-            return text.count
-        }
         let index = Int32(nodes.count)
         var node = Node(kind: .text, name: -1, parent: element, line: line)
         node.textLength = Int32(text.count)
@@ -137,7 +144,6 @@ public struct XMLFragment: Sendable {
 
     /// Adds a text node of the first `count` bytes of `Self.indentation` under `element`, pointing into the one
     /// copy of it in `bytes`; returns its index.
-    @discardableResult
     private mutating func appendIndentation(count: Int, element: Int32, line: Int32) -> Int32 {
         if indentationStart < 0 {
             indentationStart = Int32(bytes.count)
@@ -214,9 +220,11 @@ public struct XMLFragment: Sendable {
         let node = nodes[Int(index)]
         if node.kind != .element { return string(node) }
         let first = node.firstChild
-        if first < 0 { return "" }
-        if nodes[Int(first)].nextSibling < 0, nodes[Int(first)].kind == .text {
-            return string(nodes[Int(first)])
+        if node.indentationFirst == 0 {
+            if first < 0 { return "" }
+            if nodes[Int(first)].nextSibling < 0, nodes[Int(first)].kind == .text {
+                return string(nodes[Int(first)])
+            }
         }
         var text: [UInt8] = []
         appendDescendantText(of: index, to: &text)
@@ -258,6 +266,7 @@ public struct XMLFragment: Sendable {
     }
 
     private func appendDescendantText(of index: Int32, to text: inout [UInt8]) {
+        text.append(contentsOf: Self.indentation[0..<Int(nodes[Int(index)].indentationFirst)])
         var child = nodes[Int(index)].firstChild
         while child >= 0 {
             let node = nodes[Int(child)]
