@@ -163,16 +163,18 @@ public struct XMLFragment: Sendable {
         guard let base = text.baseAddress, text.count > 0, text.count <= 65, base[0] == 0x0A else { return false }
         // Eight spaces at a time: this runs on every text run between elements.
         let raw = UnsafeRawPointer(base)
+        let spaces: UInt64 = 0x2020_2020_2020_2020
+        guard text.count > 8 else {
+            for position in 1..<text.count where base[position] != 0x20 { return false }
+            return true
+        }
         var position = 1
-        while position + 8 <= text.count {
-            if raw.loadUnaligned(fromByteOffset: position, as: UInt64.self) != 0x2020_2020_2020_2020 { return false }
+        while position + 8 < text.count {
+            if raw.loadUnaligned(fromByteOffset: position, as: UInt64.self) != spaces { return false }
             position += 8
         }
-        while position < text.count {
-            if base[position] != 0x20 { return false }
-            position += 1
-        }
-        return true
+        // The last eight bytes, overlapping those already read, rather than the rest one by one.
+        return raw.loadUnaligned(fromByteOffset: text.count - 8, as: UInt64.self) == spaces
     }
 
     /// Appends a copy of `other`'s nodes, its root becoming the last child of `parent`.
