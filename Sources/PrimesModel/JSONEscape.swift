@@ -10,15 +10,25 @@ public enum JSONEscape {
         guard let base = utf8.baseAddress else { return true }
         // Eight bytes at a time, as the canonical encoders ask this of every string they write.
         let raw = UnsafeRawPointer(base)
-        var position = 0
-        while position + 8 <= utf8.count {
-            if needsEscape(raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)) { return false }
-            position += 8
+        let count = utf8.count
+        if count >= 8 {
+            var position = 0
+            while position + 8 < count {
+                if needsEscape(raw.loadUnaligned(fromByteOffset: position, as: UInt64.self)) { return false }
+                position += 8
+            }
+            // The last eight bytes, overlapping some already read, rather than the rest one by one.
+            return !needsEscape(raw.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self))
         }
-        while position < utf8.count {
+        if count >= 4 {
+            // The first and the last four bytes, overlapping when fewer than eight, as one word.
+            let first = UInt64(raw.loadUnaligned(as: UInt32.self))
+            let last = UInt64(raw.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self))
+            return !needsEscape(first | last &<< 32)
+        }
+        for position in 0..<count {
             let byte = base[position]
             if byte < 0x20 || byte == 0x22 || byte == 0x5C { return false }
-            position += 1
         }
         return true
     }

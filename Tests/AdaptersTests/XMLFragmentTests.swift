@@ -109,10 +109,12 @@ import Testing
         """
 
     /// What each path selects from the record element, as `local name = text`, by libxml2 and by the fragment.
-    private func selections(_ paths: [String]) throws -> [(libxml: [String], fragment: [String])] {
+    private func selections(
+        _ paths: [String], in sample: String = Self.sample
+    ) throws -> [(libxml: [String], fragment: [String])] {
         let namespaces = [("f", "http://hl7.org/fhir"), ("x", "urn:example:x")]
 
-        let stream = try XMLElementStream(source: MemoryInput(Self.sample, name: "sample.xml"))
+        let stream = try XMLElementStream(source: MemoryInput(sample, name: "sample.xml"))
         _ = try stream.root()
         let document = try XMLRecordDocument(namespaces: namespaces)
         while let child = try stream.nextChild() { try document.append(copyOf: child.node) }
@@ -123,7 +125,7 @@ import Testing
         }
         var record = XMLFragment()
         record.appendElement(name: names.number("record", nil), parent: -1, line: 1)
-        let parser = XMLFragmentParser(source: MemoryInput(Self.sample, name: "sample.xml"), names: names)
+        let parser = XMLFragmentParser(source: MemoryInput(sample, name: "sample.xml"), names: names)
         try parser.parse(root: { _, _ in .children }, record: { record.append($0, under: 0) })
         let source = FragmentRecordSource(fragment: record, names: names.names)
 
@@ -159,6 +161,34 @@ import Testing
         }
         let notes = try selections(["f:entry/f:resource/f:Patient/f:extension/x:note"])
         #expect(notes.first?.fragment == ["note = kept as <text> here"])
+    }
+
+    /// Indentation before and after elements is held without nodes of its own; an element mixing text and elements,
+    /// and text joining such indentation (an entity, a CDATA section, words), still read as libxml2 reads them.
+    @Test func indentationBetweenElementsReadsAsLibxml2ReadsIt() throws {
+        let mixed = """
+            <Bundle xmlns="http://hl7.org/fhir">
+              <entry>
+                <note>kept <b>bold</b>
+                  <i>it</i>
+                  &amp;more<c/>
+                  <![CDATA[<raw>]]><d/>
+                  tail<e/>
+            \t<f/>
+                </note>
+                <empty>
+                </empty>
+                <pair><g/>
+                </pair>
+              </entry>
+            </Bundle>
+            """
+        let paths = ["f:entry", "f:entry/f:note", "f:entry/f:note/*", "f:entry/f:empty", "f:entry/f:pair"]
+        let selected = try selections(paths, in: mixed)
+        for (path, selected) in zip(paths, selected) {
+            #expect(selected.libxml == selected.fragment, "\(path)")
+            #expect(!selected.fragment.isEmpty, "\(path)")
+        }
     }
 
     @Test func pathsOutsideTheSubsetAreLeftToLibxml2() {

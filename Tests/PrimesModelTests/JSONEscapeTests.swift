@@ -42,4 +42,23 @@ import Testing
             #expect(written == Array(encoded), "\(text)")
         }
     }
+
+    /// `isPlain` reads words of eight and four bytes, overlapping at the end: a byte to escape is found at every
+    /// position of every length, and plain bytes (UTF-8 above 0x7F included) are left plain.
+    @Test func isPlainFindsAnEscapeAtEveryPosition() {
+        for count in 0...40 {
+            let plain: [UInt8] = (0..<count).map { index -> UInt8 in
+                let letter = UInt8(0x41 + index % 26)
+                return index % 5 == 0 ? letter | 0x80 : letter
+            }
+            #expect(plain.withUnsafeBufferPointer { JSONEscape.isPlain($0) }, "\(count)")
+            for position in 0..<count {
+                for byte: UInt8 in [0x00, 0x0A, 0x1F, 0x22, 0x5C] {
+                    var bytes = plain
+                    bytes[position] = byte
+                    #expect(!bytes.withUnsafeBufferPointer { JSONEscape.isPlain($0) }, "\(count) \(position)")
+                }
+            }
+        }
+    }
 }

@@ -280,7 +280,9 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
     private static func hasMoreCharacters(_ text: String, than count: Int) -> Bool {
         let bytes = text.utf8.count
         if bytes <= count { return false }
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return true }
+        // Through the string's contiguous bytes: `utf8.allSatisfy` stepped through its indexes one by one.
+        let isASCII = text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy { $0 < 0x80 } }
+        if isASCII ?? text.utf8.allSatisfy({ $0 < 0x80 }) { return true }
         return text.count > count
     }
 

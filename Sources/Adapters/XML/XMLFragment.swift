@@ -15,6 +15,11 @@ public struct XMLFragment: Sendable {
     /// One node. Indexes are positions in `nodes`; -1 means none.
     public struct Node: Sendable {
         public var kind: Kind
+        /// An element's following indentation (a line feed and spaces, the element's next sibling in the
+        /// document), held as its length rather than as a text node; 0 for none. See `appendText`.
+        public var indentationAfter: UInt8 = 0
+        /// An element's leading indentation, before its first child element, held the same way.
+        public var indentationFirst: UInt8 = 0
         /// The element's or attribute's name in the name table; -1 for text.
         public var name: Int32
         public var parent: Int32
@@ -88,9 +93,34 @@ public struct XMLFragment: Sendable {
 
     /// Adds text under `element`, joined to the text run before it when nothing came between, as libxml2
     /// merges adjacent text; returns the run's length so far.
+    ///
+    /// Indentation that follows a child element, or that `element` begins with, is held as that child's
+    /// `indentationAfter` (or `element`'s `indentationFirst`) rather than as a node: most text runs are such
+    /// indentation, and path walks stepped over their nodes. `text` gives it back where it stood, so an
+    /// element mixing text and elements reads the same; should more text follow it directly, it becomes the
+    /// text node it would have been, and the text joins it.
     @discardableResult
     public mutating func appendText(_ text: UnsafeBufferPointer<UInt8>, element: Int32, line: Int32) -> Int {
-        let last = nodes[Int(element)].lastChild
+        var last = nodes[Int(element)].lastChild
+        if last < 0 || nodes[Int(last)].kind == .element {
+            let held = last < 0 ? nodes[Int(element)].indentationFirst : nodes[Int(last)].indentationAfter
+            if held == 0, Self.isIndentation(text) {
+                if last < 0 {
+                    nodes[Int(element)].indentationFirst = UInt8(text.count)
+                } else {
+                    nodes[Int(last)].indentationAfter = UInt8(text.count)
+                }
+                return text.count
+            }
+            if held > 0 {
+                if last < 0 {
+                    nodes[Int(element)].indentationFirst = 0
+                } else {
+                    nodes[Int(last)].indentationAfter = 0
+                }
+                last = appendIndentation(count: Int(held), element: element, line: line)
+            }
+        }
         if last >= 0, last == Int32(nodes.count - 1), nodes[Int(last)].kind == .text {
             let run = nodes[Int(last)]
             if run.textStart + run.textLength != Int32(bytes.count) {
@@ -105,19 +135,27 @@ public struct XMLFragment: Sendable {
         let index = Int32(nodes.count)
         var node = Node(kind: .text, name: -1, parent: element, line: line)
         node.textLength = Int32(text.count)
-        if Self.isIndentation(text) {
-            if indentationStart < 0 {
-                indentationStart = Int32(bytes.count)
-                bytes.append(contentsOf: Self.indentation)
-            }
-            node.textStart = indentationStart
-        } else {
-            node.textStart = Int32(bytes.count)
-            bytes.append(contentsOf: text)
-        }
+        node.textStart = Int32(bytes.count)
+        bytes.append(contentsOf: text)
         nodes.append(node)
         link(index, under: element)
         return text.count
+    }
+
+    /// Adds a text node of the first `count` bytes of `Self.indentation` under `element`, pointing into the one
+    /// copy of it in `bytes`; returns its index.
+    private mutating func appendIndentation(count: Int, element: Int32, line: Int32) -> Int32 {
+        if indentationStart < 0 {
+            indentationStart = Int32(bytes.count)
+            bytes.append(contentsOf: Self.indentation)
+        }
+        let index = Int32(nodes.count)
+        var node = Node(kind: .text, name: -1, parent: element, line: line)
+        node.textStart = indentationStart
+        node.textLength = Int32(count)
+        nodes.append(node)
+        link(index, under: element)
+        return index
     }
 
     /// Whether `text` is a line feed and at most 64 spaces, a prefix of `Self.indentation`.
@@ -125,16 +163,18 @@ public struct XMLFragment: Sendable {
         guard let base = text.baseAddress, text.count > 0, text.count <= 65, base[0] == 0x0A else { return false }
         // Eight spaces at a time: this runs on every text run between elements.
         let raw = UnsafeRawPointer(base)
+        let spaces: UInt64 = 0x2020_2020_2020_2020
+        guard text.count > 8 else {
+            for position in 1..<text.count where base[position] != 0x20 { return false }
+            return true
+        }
         var position = 1
-        while position + 8 <= text.count {
-            if raw.loadUnaligned(fromByteOffset: position, as: UInt64.self) != 0x2020_2020_2020_2020 { return false }
+        while position + 8 < text.count {
+            if raw.loadUnaligned(fromByteOffset: position, as: UInt64.self) != spaces { return false }
             position += 8
         }
-        while position < text.count {
-            if base[position] != 0x20 { return false }
-            position += 1
-        }
-        return true
+        // The last eight bytes, overlapping those already read, rather than the rest one by one.
+        return raw.loadUnaligned(fromByteOffset: text.count - 8, as: UInt64.self) == spaces
     }
 
     /// Appends a copy of `other`'s nodes, its root becoming the last child of `parent`.
@@ -182,9 +222,11 @@ public struct XMLFragment: Sendable {
         let node = nodes[Int(index)]
         if node.kind != .element { return string(node) }
         let first = node.firstChild
-        if first < 0 { return "" }
-        if nodes[Int(first)].nextSibling < 0, nodes[Int(first)].kind == .text {
-            return string(nodes[Int(first)])
+        if node.indentationFirst == 0 {
+            if first < 0 { return "" }
+            if nodes[Int(first)].nextSibling < 0, nodes[Int(first)].kind == .text {
+                return string(nodes[Int(first)])
+            }
         }
         var text: [UInt8] = []
         appendDescendantText(of: index, to: &text)
@@ -226,6 +268,7 @@ public struct XMLFragment: Sendable {
     }
 
     private func appendDescendantText(of index: Int32, to text: inout [UInt8]) {
+        text.append(contentsOf: Self.indentation[0..<Int(nodes[Int(index)].indentationFirst)])
         var child = nodes[Int(index)].firstChild
         while child >= 0 {
             let node = nodes[Int(child)]
@@ -233,6 +276,7 @@ public struct XMLFragment: Sendable {
                 text.append(contentsOf: bytes[Int(node.textStart)..<Int(node.textStart + node.textLength)])
             } else if node.kind == .element {
                 appendDescendantText(of: child, to: &text)
+                text.append(contentsOf: Self.indentation[0..<Int(node.indentationAfter)])
             }
             child = node.nextSibling
         }
