@@ -22,20 +22,28 @@ final class CivilFragmentReader {
     /// Nil when a path of the dialect is outside `XMLFragmentPath`.
     init?(source: any ByteSource, dialect: CivilDialect, context: ConversionContext, format: String) {
         let names = XMLNameTable()
-        let plan: CivilRecordPlan<XMLFragmentPath>
-        do {
-            plan = try CivilRecordPlan(dialect) { expression in
+        func makePlan() throws -> CivilRecordPlan<XMLFragmentPath> {
+            try CivilRecordPlan(dialect) { expression in
                 guard let path = XMLFragmentPath(expression.text, namespaces: dialect.namespaces, names: names) else {
                     throw XMLPathError.invalid(expression.text)
                 }
                 return path
             }
+        }
+        // Each thread runs the rules with a plan of its own: a plan shared by both would have its objects'
+        // reference counts changed from both cores for every rule run, and those atomic updates would bounce
+        // one cache line between the cores.
+        let producerPlan: CivilRecordPlan<XMLFragmentPath>
+        let plan: CivilRecordPlan<XMLFragmentPath>
+        do {
+            producerPlan = try makePlan()
+            plan = try makePlan()
         } catch {
             return nil
         }
         producer = CivilFragmentProducer(
-            parser: XMLFragmentParser(source: source, names: names), dialect: dialect, plan: plan,
-            assembler: CivilRecordAssembler(dialect: dialect, plan: plan, context: context, format: format),
+            parser: XMLFragmentParser(source: source, names: names), dialect: dialect, plan: producerPlan,
+            assembler: CivilRecordAssembler(dialect: dialect, plan: producerPlan, context: context, format: format),
             queue: queue)
         assembler = CivilRecordAssembler(dialect: dialect, plan: plan, context: context, format: format)
     }
