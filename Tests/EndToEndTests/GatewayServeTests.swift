@@ -123,6 +123,53 @@ import Testing
         #expect(metrics.contains("primes_retries_total{destination=\"partner\"} 3"))
     }
 
+    /// Many clients at once, each keeping its connection: while their requests wait for shared commits the
+    /// server's threads serve the others, every request gets its own 202 batch, and each record reaches the
+    /// partner once; the daemon then stops cleanly.
+    @Test func concurrentClientsEachGetTheirOwnDurableAnswer() throws {
+        let sink = try RecordingSink()
+        let folder = try TemporaryDirectory()
+        let daemon = try GatewayDaemon(config: try Self.configuration(sinkURL: sink.url, in: folder))
+        defer { daemon.stop() }
+        let clients = 12
+        let perClient = 20
+        let batches = ConcurrentAnswers()
+
+        let finished = DispatchGroup()
+        for client in 0..<clients {
+            finished.enter()
+            Thread {
+                defer { finished.leave() }
+                guard let connection = try? Self.client() else { return }
+                for round in 0..<perClient {
+                    let index = client * perClient + round
+                    let line =
+                        "{\"recordType\":\"person\",\"id\":\"\(String(format: "TST-7%08d", index))\","
+                        + "\"name\":{\"family\":\"Person\(index)\"},\"sex\":\"female\"}\n"
+                    let answer = try? connection.send(
+                        HTTPClientRequest(
+                            method: "POST", url: daemon.baseURL + "/v1/records/canonical",
+                            headers: [(name: "Content-Type", value: "application/x-ndjson")], body: Array(line.utf8),
+                            authorization: .bearer(Self.token)))
+                    batches.record(status: answer?.status ?? 0, body: answer?.text ?? "")
+                }
+            }.start()
+        }
+        #expect(finished.wait(timeout: .now() + 120) == .success)
+
+        let total = clients * perClient
+        let seen = batches.snapshot
+        #expect(seen.statuses == [202: total], "\(daemon.log.suffix(2000))")
+        #expect(seen.batchIds.count == total)
+        #expect(try eventually(within: 60) { sink.storedCount == total }, "\(sink.storedCount) of \(total)")
+        #expect(sink.snapshot.repeats == 0)
+        let metrics = try Self.get(daemon, "/metrics").text
+        #expect(metrics.contains("primes_ingest_requests_total{format=\"canonical\",status=\"202\"} \(total)"))
+
+        daemon.stop()
+        #expect(daemon.process.terminationStatus == 0, "\(daemon.log.suffix(2000))")
+    }
+
     @Test func aRefusingPartnerGivesADeadLetterThatIsDeliveredOnceReplayed() throws {
         let sink = try RecordingSink(failFirst: Int.max, failureStatus: 422)
         let folder = try TemporaryDirectory()
@@ -222,5 +269,27 @@ import Testing
         var statuses: [Int] = []
         for _ in 0..<12 { statuses.append(try Self.post(daemon, "/v1/records/canonical", body: good).status) }
         #expect(statuses.contains(429))
+    }
+}
+
+/// The answers of many client threads: how many of each status, and the distinct batch ids.
+private final class ConcurrentAnswers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var statuses: [Int: Int] = [:]
+    private var batchIds: Set<String> = []
+
+    func record(status: Int, body: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        statuses[status, default: 0] += 1
+        if let range = body.range(of: "\"batch\":\"") {
+            batchIds.insert(String(body[range.upperBound...].prefix { $0 != "\"" }))
+        }
+    }
+
+    var snapshot: (statuses: [Int: Int], batchIds: Set<String>) {
+        lock.lock()
+        defer { lock.unlock() }
+        return (statuses, batchIds)
     }
 }
