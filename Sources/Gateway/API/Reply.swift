@@ -50,6 +50,7 @@ final class AnsweredResponse: @unchecked Sendable {
         given.wait()
         lock.lock()
         defer { lock.unlock() }
-        return response ?? .error(500, code: "no_response", message: "the handler gave no response")
+        // `set` stores the response before it signals, so it is there; the type cannot say so.
+        return response ?? .error(503, code: "no_response", message: "the handler gave no response; retry")
     }
 }
