@@ -111,13 +111,6 @@ public struct Logger: Sendable {
         return all
     }
 
-    func format(_ level: Level, _ event: String, _ fields: [(key: String, value: LogValue)]) -> String {
-        switch style {
-        case .json: String(decoding: jsonLine(level, event, fields), as: UTF8.self)
-        case .text: textLine(level, event, fields)
-        }
-    }
-
     /// One JSON object, built as bytes: the daemon writes a line or two per request.
     private func jsonLine(_ level: Level, _ event: String, _ fields: [(key: String, value: LogValue)]) -> [UInt8] {
         var line: [UInt8] = [UInt8(ascii: "{")]
@@ -256,15 +249,8 @@ private func appendJSONString(_ text: String, to out: inout [UInt8]) {
     }
 }
 
-/// The current time as ISO 8601 in UTC to the second (`2026-03-01T09:30:00Z`), the form the JSON lines have
+/// Appends the time as ISO 8601 in UTC to the second (`2026-03-01T09:30:00Z`), the form the JSON lines have
 /// always carried; formatted by hand because Foundation's formatter cost more than the rest of a log line.
-func utcTimestamp(_ seconds: time_t = time(nil)) -> String {
-    var text = [UInt8]()
-    appendUTCTimestamp(seconds, to: &text)
-    return String(decoding: text, as: UTF8.self)
-}
-
-/// Appends `utcTimestamp(seconds)`'s text to `text`.
 func appendUTCTimestamp(_ seconds: time_t = time(nil), to text: inout [UInt8]) {
     var parts = tm()
     var now = seconds

@@ -76,7 +76,9 @@ struct TimestampTests {
         ])
     func matchesFoundation(seconds: Int) {
         let foundation = Date(timeIntervalSince1970: Double(seconds)).formatted(.iso8601)
-        #expect(utcTimestamp(time_t(seconds)) == foundation)
+        var text: [UInt8] = []
+        appendUTCTimestamp(time_t(seconds), to: &text)
+        #expect(String(decoding: text, as: UTF8.self) == foundation)
     }
 }
 

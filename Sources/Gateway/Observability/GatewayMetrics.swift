@@ -101,20 +101,19 @@ public final class GatewayMetrics: @unchecked Sendable {
             lines.append("# HELP \(name) \(text)")
             lines.append("# TYPE \(name) \(type)")
             for (series, value) in counters.filter({ $0.key.name == name }).sorted(by: order) {
-                lines.append(line(name, [series.labels].filter { !$0.isEmpty }, value))
+                lines.append(line(name, series.labels, value))
             }
             for (series, value) in gauges.filter({ $0.key.name == name }).sorted(by: order) {
-                lines.append(line(name, [series.labels].filter { !$0.isEmpty }, value))
+                lines.append(line(name, series.labels, value))
             }
             for (series, histogram) in histograms.filter({ $0.key.name == name }).sorted(by: order) {
                 for (index, bound) in Self.buckets.enumerated() {
-                    let labels = [series.labels, "le=\"\(bound)\""].filter { !$0.isEmpty }
-                    lines.append(line(name + "_bucket", labels, Double(histogram.counts[index])))
+                    lines.append(
+                        line(name + "_bucket", series.labels, Double(histogram.counts[index]), bound: "\(bound)"))
                 }
-                let infinite = [series.labels, "le=\"+Inf\""].filter { !$0.isEmpty }
-                lines.append(line(name + "_bucket", infinite, Double(histogram.total)))
-                lines.append(line(name + "_sum", [series.labels].filter { !$0.isEmpty }, histogram.sum))
-                lines.append(line(name + "_count", [series.labels].filter { !$0.isEmpty }, Double(histogram.total)))
+                lines.append(line(name + "_bucket", series.labels, Double(histogram.total), bound: "+Inf"))
+                lines.append(line(name + "_sum", series.labels, histogram.sum))
+                lines.append(line(name + "_count", series.labels, Double(histogram.total)))
             }
         }
         return lines.joined(separator: "\n") + "\n"
@@ -124,9 +123,11 @@ public final class GatewayMetrics: @unchecked Sendable {
         left.key.labels < right.key.labels
     }
 
-    private func line(_ name: String, _ labels: [String], _ value: Double) -> String {
+    /// One sample line; `bound` is a histogram bucket's `le` label, after the series' own.
+    private func line(_ name: String, _ labels: String, _ value: Double, bound: String? = nil) -> String {
         let number = value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-        return labels.isEmpty ? "\(name) \(number)" : "\(name){\(labels.joined(separator: ","))} \(number)"
+        let all = [labels, bound.map { "le=\"\($0)\"" } ?? ""].filter { !$0.isEmpty }.joined(separator: ",")
+        return all.isEmpty ? "\(name) \(number)" : "\(name){\(all)} \(number)"
     }
 
     private static func escape(_ value: String) -> String {

@@ -8,9 +8,9 @@ import Foundation
 /// leader is the first of those callers. No caller returns before the commit holding its work has returned,
 /// so a durable commit stays durable for every caller; only the number of commits (and fsyncs) shrinks.
 ///
-/// A caller that must not block (a server thread answering many connections) uses `submit(_:commitGroup:then:)` instead:
-/// its work joins the same groups, a commit queue leads when no blocked caller does, and its completion is
-/// called on the thread that ran the commit.
+/// A caller that must not block (a server thread answering many connections) uses
+/// `submit(_:commitGroup:then:)` instead: its work joins the same groups, a commit queue leads when no blocked
+/// caller does, and its completion is called on the thread that ran the commit.
 ///
 /// A group's commit must return one result per piece of work, in order, and must keep one failing piece from
 /// failing the others: `SavepointTransaction.commitEach` gives each piece a savepoint.
@@ -22,7 +22,7 @@ final class GroupCommitter<Work, Output>: @unchecked Sendable {
     private var largestGroup = 0
     /// Leads the commits that no blocked caller leads; concurrent, so that a commit can start while the
     /// previous one's completions still run (`leading` keeps commits one at a time).
-    private let queue = DispatchQueue(label: "outbox.group-commit", attributes: .concurrent)
+    private let commitQueue = DispatchQueue(label: "outbox.group-commit", attributes: .concurrent)
 
     init() {}
 
@@ -34,14 +34,9 @@ final class GroupCommitter<Work, Output>: @unchecked Sendable {
     ///
     /// - Throws: the error of this work alone, or of the commit that would have held it.
     func submit(_ work: Work, commitGroup: @escaping CommitGroup) throws -> Output {
-        let ticket = Ticket(work, waking: .semaphore(DispatchSemaphore(value: 0)))
-        lock.lock()
-        waiting.append(ticket)
-        let leads = !leading
-        leading = true
-        lock.unlock()
-
-        if !leads, case .semaphore(let wake) = ticket.waking {
+        let wake = DispatchSemaphore(value: 0)
+        let ticket = Ticket(work, waking: .semaphore(wake))
+        if !queue(ticket) {
             // Woken either with a result, or because the previous leader made this caller the next one.
             wake.wait()
         }
@@ -56,13 +51,19 @@ final class GroupCommitter<Work, Output>: @unchecked Sendable {
         _ work: Work, commitGroup: @escaping CommitGroup,
         then completion: @escaping @Sendable (Result<Output, any Error>) -> Void
     ) {
-        let ticket = Ticket(work, waking: .completion(completion))
+        if queue(Ticket(work, waking: .completion(completion))) {
+            commitQueue.async { self.lead(by: nil, commitGroup) }
+        }
+    }
+
+    /// Adds `ticket` to the work waiting; true when no commit is led, and its caller must now lead one.
+    private func queue(_ ticket: Ticket) -> Bool {
         lock.lock()
+        defer { lock.unlock() }
         waiting.append(ticket)
         let leads = !leading
         leading = true
-        lock.unlock()
-        if leads { queue.async { self.lead(by: nil, commitGroup) } }
+        return leads
     }
 
     /// How many commits ran and the most work one of them held; for tests and benchmarks.
@@ -106,7 +107,7 @@ final class GroupCommitter<Work, Output>: @unchecked Sendable {
         if let next {
             switch next.waking {
             case .semaphore(let wake): wake.signal()
-            case .completion: queue.async { self.lead(by: nil, commitGroup) }
+            case .completion: commitQueue.async { self.lead(by: nil, commitGroup) }
             }
         }
         // Everyone but the leader learns its result.
