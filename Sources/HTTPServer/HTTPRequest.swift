@@ -30,9 +30,7 @@ public struct HTTPRequest: Sendable {
     ) {
         self.init(
             method: method, path: path, queryItems: queryItems,
-            lowerCasedHeaders: Dictionary(headers.map { ($0.key.lowercased(), $0.value) }) { first, second in
-                "\(first), \(second)"
-            },
+            lowerCasedHeaders: Self.headerTable(headers.map { ($0.key.lowercased(), $0.value) }),
             body: body, clientCertificate: clientCertificate, remoteAddress: remoteAddress, remotePort: remotePort)
     }
 
@@ -49,6 +47,11 @@ public struct HTTPRequest: Sendable {
         self.clientCertificate = clientCertificate
         self.remoteAddress = remoteAddress
         self.remotePort = remotePort
+    }
+
+    /// Headers by lower-cased name, a repeated header's values joined with `, `.
+    static func headerTable(_ pairs: [(String, String)]) -> [String: String] {
+        Dictionary(pairs) { first, second in "\(first), \(second)" }
     }
 
     /// The value of the header called `name`, compared case-insensitively.

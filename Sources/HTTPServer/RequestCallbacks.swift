@@ -29,6 +29,12 @@ final class RequestState: @unchecked Sendable {
     /// Set when libmicrohttpd reports the request completed.
     var finished = false
 
+    func markFinished() {
+        lock.lock()
+        defer { lock.unlock() }
+        finished = true
+    }
+
     /// The response, read under the lock.
     var answered: HTTPResponse? {
         lock.lock()
@@ -86,9 +92,7 @@ let handleRequest: MHD_AccessHandlerCallback = { cls, connection, url, method, _
         method: method.map { String(cString: $0) } ?? "",
         path: url.map { String(cString: $0) } ?? "/",
         queryItems: connectionValues(connection, kind: .GET_ARGUMENT_KIND),
-        lowerCasedHeaders: Dictionary(connectionValues(connection, kind: .HEADER_KIND)) { first, second in
-            "\(first), \(second)"
-        },
+        lowerCasedHeaders: HTTPRequest.headerTable(connectionValues(connection, kind: .HEADER_KIND)),
         body: state.body,
         clientCertificate: state.clientCertificate,
         remoteAddress: peer.address,
@@ -104,9 +108,7 @@ let handleRequest: MHD_AccessHandlerCallback = { cls, connection, url, method, _
 let requestCompleted: MHD_RequestCompletedCallback = { _, _, slot, _ in
     guard let slot, let state = slot.pointee else { return }
     let request = Unmanaged<RequestState>.fromOpaque(state)
-    request.takeUnretainedValue().lock.lock()
-    request.takeUnretainedValue().finished = true
-    request.takeUnretainedValue().lock.unlock()
+    request.takeUnretainedValue().markFinished()
     request.release()
     slot.pointee = nil
 }
