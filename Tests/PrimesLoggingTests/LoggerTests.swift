@@ -88,6 +88,7 @@ struct DurationTests {
         "milliseconds are printed exactly as String(format: \"%.1f\") prints them",
         arguments: [
             0, 0.000_05, 0.000_25, 0.000_35, 0.001_05, 0.002_45, 0.012_345, 1.999_95, 12.5, 1e-9, 86_400.123_4,
+            0.000_149_999_9, 0.000_150_000_1, 0.003_9, 0.099_96, 7_200.000_05, 250_000.25, -0.001,
         ])
     func matchesFormat(seconds: Double) {
         #expect(LogValue.milliseconds(seconds) == .safe(String(format: "%.1f", seconds * 1000)))

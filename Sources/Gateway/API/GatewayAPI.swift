@@ -27,12 +27,13 @@ public final class GatewayAPI: Sendable {
         let started = Date()
         let requestId = "r-" + Identifiers.random().prefix(13)
         var log = runtime.logger.with(["request.id": .safe(String(requestId)), "http.method": .safe(request.method)])
-        let (route, reply) = route(request, log: &log)
+        let notes = RequestNotes()
+        let (route, reply) = route(request, notes: notes, log: &log)
         reply.give { [log] response in
             var response = response
             response.headers.append((name: "X-Request-Id", value: String(requestId)))
             let elapsed = Date().timeIntervalSince(started)
-            log.info(
+            notes.annotating(log).info(
                 "http.request",
                 [
                     "http.route": .safe(route), "http.status": .count(response.status),
@@ -49,7 +50,8 @@ public final class GatewayAPI: Sendable {
         return answered.wait()
     }
 
-    private func route(_ request: HTTPRequest, log: inout Logger) -> (String, Reply) {
+    /// The route's template and the endpoint's reply; `notes` gets what the endpoint adds to the request's line.
+    private func route(_ request: HTTPRequest, notes: RequestNotes, log: inout Logger) -> (String, Reply) {
         // Split on the bytes: splitting the string compares whole characters.
         let parts = request.path.utf8.split(separator: UInt8(ascii: "/")).map { String(decoding: $0, as: UTF8.self) }
         let get = request.method == "GET"
@@ -78,7 +80,7 @@ public final class GatewayAPI: Sendable {
             return (
                 "/v1/records/{format}",
                 authorised(request, log: &log) { client, log in
-                    ingest(request, format: captured[0], client: client, log: &log)
+                    ingest(request, format: captured[0], client: client, notes: notes, log: &log)
                 }
             )
         }
@@ -163,19 +165,21 @@ public final class GatewayAPI: Sendable {
     // MARK: - Endpoints
 
     private func ingest(
-        _ request: HTTPRequest, format name: String, client: GatewayConfiguration.Client, log: inout Logger
+        _ request: HTTPRequest, format name: String, client: GatewayConfiguration.Client, notes: RequestNotes,
+        log: inout Logger
     ) -> Reply {
         let started = Date()
         let label = runtime.environment.registry.format(named: name) == nil ? "unknown" : name
         let metrics = runtime.metrics
-        return ingestReply(request, format: name, client: client, log: &log).observed { response in
+        return ingestReply(request, format: name, client: client, notes: notes, log: &log).observed { response in
             metrics.increment("primes_ingest_requests_total", [("format", label), ("status", String(response.status))])
             metrics.observe("primes_ingest_seconds", [("format", label)], seconds: Date().timeIntervalSince(started))
         }
     }
 
     private func ingestReply(
-        _ request: HTTPRequest, format name: String, client: GatewayConfiguration.Client, log: inout Logger
+        _ request: HTTPRequest, format name: String, client: GatewayConfiguration.Client, notes: RequestNotes,
+        log: inout Logger
     ) -> Reply {
         guard let format = runtime.environment.registry.format(named: name), format.canRead else {
             let readable = runtime.environment.registry.formats.filter(\.canRead).map(\.name)
@@ -199,18 +203,18 @@ public final class GatewayAPI: Sendable {
                 try self.runtime.ingestor.ingest(
                     MemoryInput(request.body, name: "body"), format: name, client: client.name, batchId: batchId
                 ) { outcome in
-                    respond(self.ingestResponse(outcome, format: name, log: log))
+                    respond(self.ingestResponse(outcome, format: name, notes: notes, log: log))
                 }
             } catch {
-                respond(self.ingestResponse(.failure(error), format: name, log: log))
+                respond(self.ingestResponse(.failure(error), format: name, notes: notes, log: log))
             }
         }
     }
 
-    /// The answer to an ingest once it is stored, or refused.
-    private func ingestResponse(_ outcome: Result<Ingestor.Result, any Error>, format name: String, log: Logger)
-        -> HTTPResponse
-    {
+    /// The answer to an ingest once it is stored, or refused; the stored counts go on the request's line.
+    private func ingestResponse(
+        _ outcome: Result<Ingestor.Result, any Error>, format name: String, notes: RequestNotes, log: Logger
+    ) -> HTTPResponse {
         do {
             let result = try outcome.get()
             guard result.accepted > 0 else {
@@ -221,9 +225,7 @@ public final class GatewayAPI: Sendable {
                 "primes_ingest_records_total", [("outcome", "accepted")], by: Double(result.accepted))
             runtime.metrics.increment(
                 "primes_ingest_records_total", [("outcome", "rejected")], by: Double(result.rejected.count))
-            log.info(
-                "ingest.stored",
-                ["records.accepted": .count(result.accepted), "records.rejected": .count(result.rejected.count)])
+            notes.recordCounts = (result.accepted, result.rejected.count)
             return IngestAnswer(
                 batch: result.batch, accepted: result.accepted, unchanged: result.unchanged, rejected: result.rejected
             ).response
