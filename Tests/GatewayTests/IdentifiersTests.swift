@@ -37,4 +37,14 @@ import Testing
         #expect(ids.allSatisfy { Self.isUUIDText($0, version: "4") })
         #expect(Set(ids).count == ids.count)
     }
+
+    @Test func thePoolHandsOutEachRandomByteOnceAcrossRefills() {
+        let pool = RandomPool()
+        // 1,000 draws of 16 bytes use the 4 KiB buffer almost four times over.
+        let draws = (0..<1000).map { _ in pool.take16() }
+        #expect(draws.allSatisfy { $0.count == 16 })
+        #expect(Set(draws).count == draws.count)
+        // Bytes from a real generator: every value of a byte turns up in 16,000 of them.
+        #expect(Set(draws.joined()).count == 256)
+    }
 }

@@ -36,9 +36,17 @@ struct IngestAnswer: Encodable {
                 || byte == UInt8(ascii: "-")
         }
         guard rejected.isEmpty, plainId else { return .json(202, self) }
-        let body = "{\"accepted\":\(accepted),\"batch\":\"\(batch)\",\"rejected\":[],\"unchanged\":\(unchanged)}"
-        return HTTPResponse(
-            status: 202, headers: [(name: "Content-Type", value: "application/json")], body: Array(body.utf8))
+        // Appended as bytes: string interpolation of the same cost more than the rest of the answer.
+        var body: [UInt8] = []
+        body.reserveCapacity(96 + batch.utf8.count)
+        body += #"{"accepted":"#.utf8
+        body += String(accepted).utf8
+        body += #","batch":""#.utf8
+        body += batch.utf8
+        body += #"","rejected":[],"unchanged":"#.utf8
+        body += String(unchanged).utf8
+        body.append(UInt8(ascii: "}"))
+        return HTTPResponse(status: 202, headers: [(name: "Content-Type", value: "application/json")], body: body)
     }
 }
 

@@ -33,10 +33,16 @@ public struct TokenHash: Sendable, Equatable {
 
     /// Whether `token` hashes to this digest, compared in constant time.
     public func matches(_ token: String) -> Bool {
-        let presented = Self.digest(of: Array(token.utf8), algorithm: algorithm)
+        matches(digest: Self.digest(of: Array(token.utf8), algorithm: algorithm))
+    }
+
+    /// Whether `presented`, a token's digest with this hash's algorithm, is this digest; compared in constant
+    /// time, so that the time taken does not tell how much of it matched.
+    func matches(digest presented: [UInt8]) -> Bool {
+        guard presented.count == digest.count else { return false }
         return presented.withUnsafeBytes { left in
             digest.withUnsafeBytes { right in
-                sodium_memcmp(left.baseAddress, right.baseAddress, 32) == 0
+                sodium_memcmp(left.baseAddress, right.baseAddress, right.count) == 0
             }
         }
     }

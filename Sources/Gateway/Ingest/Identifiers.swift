@@ -2,7 +2,7 @@ import Foundation
 
 /// The ids the gateway makes for batches and requests: UUIDs in lower-case text, drawn from the system's
 /// random source (`getrandom`, through libsodium) without opening a device file for each, as Foundation's
-/// `UUID()` does.
+/// `UUID()` does, and without a system call for each either (`RandomPool`).
 enum Identifiers {
     /// A version 7 UUID (RFC 9562): the milliseconds since 1970 in the first 48 bits, 74 random bits after.
     ///
@@ -26,12 +26,11 @@ enum Identifiers {
         return text(of: bytes)
     }
 
-    /// 16 bytes from libsodium's generator (the system's `getrandom`), in one call: the standard generator
-    /// makes a system call per 8 bytes.
+    private static let pool = RandomPool()
+
+    /// 16 bytes from the system's generator, through the pool.
     private static func randomBytes() -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: 16)
-        Sodium.randomBytes(&bytes)
-        return bytes
+        pool.take16()
     }
 
     /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, lower-case hex.
@@ -45,5 +44,28 @@ enum Identifiers {
             characters.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: characters, as: UTF8.self)
+    }
+}
+
+/// Random bytes for ids, fetched from libsodium's generator (the system's `getrandom`) 4 KiB at a time and
+/// handed out once each: every ingest makes a request id and a batch id, and a system call for each showed in
+/// profiles of the daemon. Each byte is used once, so ids are as unpredictable as bytes drawn one call each;
+/// keys and nonces do not come from here (`Sodium.randomBytes`).
+final class RandomPool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffer = [UInt8](repeating: 0, count: 4096)
+    /// The next unused byte of `buffer`; its end when the pool must be refilled.
+    private var next = 4096
+
+    /// 16 unused random bytes.
+    func take16() -> [UInt8] {
+        lock.lock()
+        defer { lock.unlock() }
+        if next + 16 > buffer.count {
+            Sodium.randomBytes(&buffer)
+            next = 0
+        }
+        defer { next += 16 }
+        return Array(buffer[next..<next + 16])
     }
 }

@@ -7,23 +7,30 @@ public final class GatewayMetrics: @unchecked Sendable {
     /// Upper bounds of the latency histograms, in seconds.
     public static let buckets: [Double] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
-    /// A metric name and its labels, rendered once (`format="canonical",status="202"`): a series is looked
-    /// up on every request, and one string hashes faster than a list of them.
+    /// A metric name and its labels (`key="value"` pairs in a fixed order), looked up on every request.
+    ///
+    /// Labels are kept as given and rendered only for `/metrics`: hashing a few short names costs less than
+    /// building their text (`format="canonical",status="202"`) for each lookup, which showed in profiles.
     private struct Series: Hashable {
         let name: String
-        let labels: String
+        let labels: [(String, String)]
 
-        init(name: String, labels: [(String, String)]) {
-            self.name = name
-            var text = ""
+        static func == (left: Series, right: Series) -> Bool {
+            left.name == right.name && left.labels.count == right.labels.count
+                && zip(left.labels, right.labels).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(name)
             for (key, value) in labels {
-                if !text.isEmpty { text += "," }
-                text += key
-                text += "=\""
-                text += GatewayMetrics.escape(value)
-                text += "\""
+                hasher.combine(key)
+                hasher.combine(value)
             }
-            self.labels = text
+        }
+
+        /// `key="value",…`, the label values escaped.
+        var renderedLabels: String {
+            labels.map { key, value in "\(key)=\"\(GatewayMetrics.escape(value))\"" }.joined(separator: ",")
         }
     }
 
@@ -100,27 +107,28 @@ public final class GatewayMetrics: @unchecked Sendable {
             guard let (type, text) = help[name] else { continue }
             lines.append("# HELP \(name) \(text)")
             lines.append("# TYPE \(name) \(type)")
-            for (series, value) in counters.filter({ $0.key.name == name }).sorted(by: order) {
-                lines.append(line(name, series.labels, value))
+            for (labels, value) in Self.sorted(counters, named: name) {
+                lines.append(line(name, labels, value))
             }
-            for (series, value) in gauges.filter({ $0.key.name == name }).sorted(by: order) {
-                lines.append(line(name, series.labels, value))
+            for (labels, value) in Self.sorted(gauges, named: name) {
+                lines.append(line(name, labels, value))
             }
-            for (series, histogram) in histograms.filter({ $0.key.name == name }).sorted(by: order) {
+            for (labels, histogram) in Self.sorted(histograms, named: name) {
                 for (index, bound) in Self.buckets.enumerated() {
-                    lines.append(
-                        line(name + "_bucket", series.labels, Double(histogram.counts[index]), bound: "\(bound)"))
+                    lines.append(line(name + "_bucket", labels, Double(histogram.counts[index]), bound: "\(bound)"))
                 }
-                lines.append(line(name + "_bucket", series.labels, Double(histogram.total), bound: "+Inf"))
-                lines.append(line(name + "_sum", series.labels, histogram.sum))
-                lines.append(line(name + "_count", series.labels, Double(histogram.total)))
+                lines.append(line(name + "_bucket", labels, Double(histogram.total), bound: "+Inf"))
+                lines.append(line(name + "_sum", labels, histogram.sum))
+                lines.append(line(name + "_count", labels, Double(histogram.total)))
             }
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func order<T>(_ left: (key: Series, value: T), _ right: (key: Series, value: T)) -> Bool {
-        left.key.labels < right.key.labels
+    /// The series of `name` in `table` with their rendered labels, in the order of those labels.
+    private static func sorted<T>(_ table: [Series: T], named name: String) -> [(labels: String, value: T)] {
+        table.filter { $0.key.name == name }.map { (labels: $0.key.renderedLabels, value: $0.value) }
+            .sorted { $0.labels < $1.labels }
     }
 
     /// One sample line; `bound` is a histogram bucket's `le` label, after the series' own.

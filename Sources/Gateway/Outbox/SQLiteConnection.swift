@@ -49,7 +49,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 /// One SQLite connection. Not thread-safe by itself: `SQLiteOutboxStore` serialises access with a lock.
 final class SQLiteConnection: SavepointTransaction {
     private var handle: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [StatementKey: OpaquePointer] = [:]
 
     init(path: String) throws(StoreError) {
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -129,13 +129,31 @@ final class SQLiteConnection: SavepointTransaction {
     }
 
     private func prepared(_ sql: String) throws(StoreError) -> OpaquePointer {
-        if let statement = statements[sql] { return statement }
+        let key = StatementKey(sql: sql)
+        if let statement = statements[key] { return statement }
         var statement: OpaquePointer?
         guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK, let statement else {
             throw error("prepare")
         }
-        statements[sql] = statement
+        statements[key] = statement
         return statement
+    }
+
+    /// A statement's SQL as the key of the cache, hashed by its length and its last bytes only.
+    ///
+    /// Hashing the whole text of an `INSERT` (a hundred bytes or more) for every statement run cost more than
+    /// binding its values; the cached statements differ in length or in their last bytes (their parameters
+    /// and conditions), and a clash would only cost a comparison of the texts, which equality still makes.
+    private struct StatementKey: Hashable {
+        let sql: String
+
+        func hash(into hasher: inout Hasher) {
+            var sql = sql
+            sql.withUTF8 { bytes in
+                hasher.combine(bytes.count)
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(24))))
+            }
+        }
     }
 
     private func bind(_ value: SQLValue, at index: Int32, in statement: OpaquePointer) {

@@ -70,8 +70,7 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
     func insert(_ batch: NewBatch) throws -> BatchSummary {
         let now = Date().timeIntervalSince1970
         try connection.query(
-            "INSERT INTO batches (id, client, source_format, received_at, accepted, rejected) "
-                + "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            Self.insertBatch,
             [
                 .text(batch.id), .text(batch.client), .text(batch.sourceFormat), .real(now),
                 .integer(Int64(batch.records.count)), .integer(Int64(batch.rejectedCount)),
@@ -79,8 +78,7 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
         var unchanged = 0
         for (position, record) in batch.records.enumerated() {
             try connection.query(
-                "INSERT INTO records (batch_id, position, record_key, content_hash, payload, changed_fields) "
-                    + "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                Self.insertRecord,
                 [
                     .text(batch.id), .integer(Int64(position)), record.key.map(SQLValue.text) ?? .null,
                     .text(record.contentHash), .blob(seal.stored(record.payload, contentHash: record.contentHash)),
@@ -92,8 +90,7 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
                 let isUnchanged = held == record.contentHash
                 if isUnchanged { unchanged += 1 }
                 try connection.query(
-                    "INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, "
-                        + "lease_until, idempotency_key, unchanged) VALUES (?1, ?2, ?3, 0, ?4, 0, ?5, ?6)",
+                    Self.insertDelivery,
                     [
                         .integer(recordId), .text(destination),
                         .text(isUnchanged ? DeliveryState.delivered.rawValue : DeliveryState.queued.rawValue),
@@ -105,6 +102,18 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
         return BatchSummary(batch: batch.id, accepted: batch.records.count, unchanged: unchanged)
     }
 
+    // The statements of every ingest, joined once: they key the connection's cache of prepared statements.
+    private static let insertBatch =
+        "INSERT INTO batches (id, client, source_format, received_at, accepted, rejected) "
+        + "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    private static let insertRecord =
+        "INSERT INTO records (batch_id, position, record_key, content_hash, payload, changed_fields) "
+        + "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+    private static let insertDelivery =
+        "INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, "
+        + "lease_until, idempotency_key, unchanged) VALUES (?1, ?2, ?3, 0, ?4, 0, ?5, ?6)"
+    private static let heldHashQuery = "SELECT content_hash FROM crosswalk WHERE destination = ?1 AND record_key = ?2"
+
     /// Stable for a record's content and destination, so that a partner can drop a repeat after a crash.
     static func idempotencyKey(destination: String, record: NewRecord) -> String {
         sha256Hex(Array("\(destination)\n\(record.contentHash)".utf8))
@@ -112,8 +121,7 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
 
     private func heldHash(destination: String, key: String) throws -> String? {
         try connection.query(
-            "SELECT content_hash FROM crosswalk WHERE destination = ?1 AND record_key = ?2",
-            [.text(destination), .text(key)]
+            Self.heldHashQuery, [.text(destination), .text(key)]
         ).first?.first?.text
     }
 
