@@ -163,7 +163,20 @@ final class SQLiteConnection: SavepointTransaction {
         case .null: sqlite3_bind_null(statement, index)
         case .integer(let number): sqlite3_bind_int64(statement, index, number)
         case .real(let number): sqlite3_bind_double(statement, index, number)
-        case .text(let text): sqlite3_bind_text(statement, index, text, -1, transient)
+        case .text(let text):
+            // The string's own UTF-8 with its length, when it has contiguous storage: passing the String
+            // made a NUL-terminated copy of it for every value bound.
+            var text = text
+            text.withUTF8 { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { characters in
+                    // An empty text still needs a pointer: a null one would bind NULL.
+                    guard let start = characters.baseAddress else {
+                        sqlite3_bind_text(statement, index, "", 0, transient)
+                        return
+                    }
+                    sqlite3_bind_text(statement, index, start, Int32(characters.count), transient)
+                }
+            }
         case .blob(let bytes):
             bytes.withUnsafeBytes { raw in
                 _ = sqlite3_bind_blob(statement, index, raw.baseAddress, Int32(raw.count), transient)
