@@ -67,6 +67,22 @@ import Testing
         #expect(metrics.contains("primes_ingest_records_total{outcome=\"accepted\"} 6"))
     }
 
+    @Test func aBodyWhoseEveryRecordIsRefusedIsCountedAndLogged() throws {
+        let folder = try TemporaryDirectory()
+        let lines = LockedLines()
+        let api = try Self.api(folder, log: LogSink { lines.append($0) })
+        let response = api.handle(
+            Self.request(
+                "POST", "/v1/records/canonical", token: "office-token",
+                body: try Self.fixture("canonical/invalid-codes-and-dates.ndjson"), type: "application/x-ndjson"))
+        #expect(response.status == 422)
+        let metrics = String(decoding: api.handle(Self.request("GET", "/metrics", token: nil)).body, as: UTF8.self)
+        #expect(metrics.contains("primes_ingest_records_total{outcome=\"rejected\"} 6"))
+        #expect(metrics.contains("primes_ingest_requests_total{format=\"canonical\",status=\"422\"} 1"))
+        let requestLine = lines.text.split(separator: "\n").first { $0.contains("\"http.status\":\"422\"") }
+        #expect(requestLine?.contains("\"records.rejected\":\"6\"") == true)
+    }
+
     @Test func aClientSeesItsOwnBatchesAndOnlyOperatorsSeeDeadLetters() throws {
         let folder = try TemporaryDirectory()
         let api = try Self.api(folder)

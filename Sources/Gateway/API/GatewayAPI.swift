@@ -217,15 +217,15 @@ public final class GatewayAPI: Sendable {
     ) -> HTTPResponse {
         do {
             let result = try outcome.get()
-            guard result.accepted > 0 else {
-                let message = result.rejected.isEmpty ? "the body holds no records" : "every record was refused"
-                return APIErrorList.response(422, "no_acceptable_records", message, rejected: result.rejected)
-            }
+            notes.recordCounts = (result.accepted, result.rejected.count)
             runtime.metrics.increment(
                 "primes_ingest_records_total", [("outcome", "accepted")], by: Double(result.accepted))
             runtime.metrics.increment(
                 "primes_ingest_records_total", [("outcome", "rejected")], by: Double(result.rejected.count))
-            notes.recordCounts = (result.accepted, result.rejected.count)
+            guard result.accepted > 0 else {
+                let message = result.rejected.isEmpty ? "the body holds no records" : "every record was refused"
+                return APIErrorList.response(422, "no_acceptable_records", message, rejected: result.rejected)
+            }
             return IngestAnswer(
                 batch: result.batch, accepted: result.accepted, unchanged: result.unchanged, rejected: result.rejected
             ).response
