@@ -80,6 +80,16 @@ import Testing
         #expect(error.key == "retention.payloadDays")
     }
 
+    @Test func batchesAreKeptUnlessARetentionInDaysIsGiven() throws {
+        #expect(try GatewayConfiguration.parse("delivery: {workers: 1}", file: "g.yaml").retention.batchDays == nil)
+        let set = try GatewayConfiguration.parse("retention: {payloadDays: 7, batchDays: 90}", file: "g.yaml")
+        #expect(set.retention == .init(payloadDays: 7, batchDays: 90))
+        let error = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse("retention: {batchDays: ninety}", file: "g.yaml")
+        }
+        #expect(error.key == "retention.batchDays")
+    }
+
     @Test func namesTheFileLineAndKeyOfAnUnknownKey() throws {
         let text = """
             destinations:

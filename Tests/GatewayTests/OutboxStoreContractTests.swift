@@ -146,6 +146,50 @@ import Testing
         #expect(replayed.first?.payload == Self.record("p2", "x").payload)
     }
 
+    /// Old batches go whole once every destination has them, whatever happened on the way (a dead letter
+    /// replayed); a batch still waiting or dead, and a recent one, stay; the crosswalk stays for them all.
+    @Test(arguments: StoreKind.underTest) func onlyOldBatchesEveryDestinationHasArePruned(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
+        func settle(_ result: (ClaimedDelivery) -> DeliveryOutcome.Result) throws {
+            let now = Date().timeIntervalSince1970
+            let claimed = try store.claimDue(limit: 10, lease: 30, now: now + 1)
+            try store.complete(claimed.map { DeliveryOutcome(delivery: $0, result: result($0)) }, now: now)
+        }
+        try Self.enqueue(store, "delivered", [Self.record("p1", "x"), Self.record("p2", "y")])
+        try settle { _ in .delivered(remoteId: nil) }
+        try Self.enqueue(store, "replayed", [Self.record("p3", "x")])
+        try settle { _ in .dead(reason: "HTTP 422", details: []) }
+        let letter = try #require(try store.deadLetters(limit: 10).first)
+        #expect(try store.replay(deadLetter: letter.id, now: Date().timeIntervalSince1970))
+        try settle { _ in .delivered(remoteId: nil) }
+        try Self.enqueue(store, "dead", [Self.record("p4", "x")])
+        try settle { _ in .dead(reason: "HTTP 422", details: []) }
+        try Self.enqueue(store, "waiting", [Self.record("p5", "x")])
+        try settle { _ in .retry(reason: "HTTP 503", nextAttempt: Date().timeIntervalSince1970 + 600) }
+        try Self.enqueue(store, "unrouted", [Self.record("p6", "x")], to: [])
+        let cutoff = Date().timeIntervalSince1970 + 0.001
+        Thread.sleep(forTimeInterval: 0.02)
+        try Self.enqueue(store, "recent", [Self.record("p7", "x")])
+        try settle { _ in .delivered(remoteId: nil) }
+
+        // In chunks of two: three batches are due.
+        #expect(try store.pruneBatches(receivedBefore: cutoff, limit: 2) == 2)
+        #expect(try store.pruneBatches(receivedBefore: cutoff, limit: 2) == 1)
+        #expect(try store.pruneBatches(receivedBefore: cutoff, limit: 2) == 0)
+        for gone in ["delivered", "replayed", "unrouted"] { #expect(try store.batch(gone) == nil) }
+        for kept in ["dead", "waiting", "recent"] { #expect(try store.batch(kept) != nil) }
+        #expect(try store.deadLetters(limit: 10).map(\.batch) == ["dead"])
+        #expect(try outbox.storedPayloads().count == 3)
+
+        // The destination still holds the pruned batch's records: sent again unchanged, they are not resent.
+        let again = try store.enqueue(
+            NewBatch(
+                id: "again", client: "c", sourceFormat: "canonical",
+                records: [Self.record("p1", "x"), Self.record("p2", "y")], destinations: ["a"]))
+        #expect(again.unchanged == 2)
+    }
+
     @Test(arguments: StoreKind.underTest) func aRetryWaitsForItsNextAttempt(kind: StoreKind) throws {
         let outbox = try OutboxUnderTest(kind)
         let store = try outbox.open()

@@ -24,10 +24,35 @@ import Testing
         let sweeper = RetentionSweeper(
             store: store, settings: .init(payloadDays: 30, sweepSeconds: 3600),
             logger: Logger(label: "test", style: .text, sink: LogSink(lines.append)))
-        #expect(try sweeper.sweep(now: now + 29 * 86_400) == 0)
-        #expect(try sweeper.sweep(now: now + 31 * 86_400) == 1)
+        #expect(try sweeper.sweep(now: now + 29 * 86_400) == .init(erased: 0, pruned: 0))
+        #expect(try sweeper.sweep(now: now + 31 * 86_400) == .init(erased: 1, pruned: 0))
         #expect(try outbox.storedPayloads() == [[]])
         #expect(lines.text == "info retention.erased payload.days=30.0 records=1\n")
+    }
+
+    @Test func batchesOlderThanTheirRetentionGoInChunksAndTheSweepSaysHowMany() throws {
+        let outbox = try OutboxUnderTest(.sqlite)
+        let store = try outbox.open()
+        // More batches than one chunk, each delivered (no destination: nothing is waiting).
+        let count = RetentionSweeper.pruneChunk + 20
+        for index in 0..<count {
+            try OutboxStoreContractTests.enqueue(store, "b\(index)", to: [])
+        }
+        let now = Date().timeIntervalSince1970
+        let lines = LockedLines()
+        let sweeper = RetentionSweeper(
+            store: store, settings: .init(payloadDays: 30, batchDays: 90, sweepSeconds: 3600),
+            logger: Logger(label: "test", style: .text, sink: LogSink(lines.append)))
+        // Their payloads go after thirty days, the batches after ninety.
+        #expect(try sweeper.sweep(now: now + 89 * 86_400) == .init(erased: count, pruned: 0))
+        #expect(try store.batch("b0") != nil)
+        #expect(try sweeper.sweep(now: now + 91 * 86_400) == .init(erased: 0, pruned: count))
+        #expect(try store.batch("b0") == nil)
+        #expect(try store.batch("b\(count - 1)") == nil)
+        #expect(
+            lines.text
+                == "info retention.erased payload.days=30.0 records=\(count)\n"
+                + "info retention.pruned batch.days=90.0 batches=\(count)\n")
     }
 
     @Test func theSweepThreadStopsAtOnce() throws {

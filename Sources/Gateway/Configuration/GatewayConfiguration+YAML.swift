@@ -64,12 +64,12 @@ struct ConfigurationReader {
         }
         if let node = top["delivery"] { configuration.delivery = try delivery(node, key: "delivery") }
         if let node = top["retention"] {
-            let fields = try mapping(node, key: "retention", allowed: ["payloadDays", "sweepSeconds"])
+            let fields = try mapping(node, key: "retention", allowed: ["payloadDays", "batchDays", "sweepSeconds"])
             if let days = fields["payloadDays"] {
-                guard let value = Double(try scalar(days, key: "retention.payloadDays")), value >= 0 else {
-                    throw fail(days, "retention.payloadDays", "must be a number of days, 0 or more")
-                }
-                configuration.retention.payloadDays = value
+                configuration.retention.payloadDays = try self.days(days, key: "retention.payloadDays")
+            }
+            if let days = fields["batchDays"] {
+                configuration.retention.batchDays = try self.days(days, key: "retention.batchDays")
             }
             if let every = fields["sweepSeconds"] {
                 configuration.retention.sweepSeconds = try seconds(every, key: "retention.sweepSeconds")
@@ -436,6 +436,14 @@ struct ConfigurationReader {
     }
 
     /// A duration: a number of seconds, or a number followed by `ms`, `s`, `m` or `h`.
+    /// A number of days, 0 or more (fractions allowed).
+    func days(_ node: YAMLNode, key: String) throws(ConfigurationError) -> Double {
+        guard let value = Double(try scalar(node, key: key)), value >= 0 else {
+            throw fail(node, key, "must be a number of days, 0 or more")
+        }
+        return value
+    }
+
     func seconds(_ node: YAMLNode, key: String) throws(ConfigurationError) -> Double {
         let text = try scalar(node, key: key)
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]

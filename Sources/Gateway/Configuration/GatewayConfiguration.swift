@@ -235,15 +235,19 @@ extension GatewayConfiguration {
         }
     }
 
-    /// How long record payloads are kept once every destination has them.
+    /// How long record payloads, and then whole batches, are kept once every destination has them.
     public struct RetentionSettings: Sendable, Equatable {
         /// Days after its batch was received that a delivered record's payload is emptied.
         public var payloadDays: Double
+        /// Days after it was received that a batch every destination has is deleted with its records and
+        /// deliveries; nil keeps batches (their status stays answerable) for as long as the store lasts.
+        public var batchDays: Double?
         /// How often the sweep runs.
         public var sweepSeconds: Double
 
-        public init(payloadDays: Double = 30, sweepSeconds: Double = 3600) {
+        public init(payloadDays: Double = 30, batchDays: Double? = nil, sweepSeconds: Double = 3600) {
             self.payloadDays = payloadDays
+            self.batchDays = batchDays
             self.sweepSeconds = sweepSeconds
         }
     }

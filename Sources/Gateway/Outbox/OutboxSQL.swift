@@ -16,6 +16,25 @@ enum OutboxSQL {
         + "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.record_id = records.id AND d.state <> 'delivered') "
         + "RETURNING records.id"
 
+    /// At most `?2` batches received before `?1` whose every delivery is delivered (or that have none).
+    static let prunableBatches =
+        "SELECT b.id FROM batches b WHERE b.received_at < ?1 AND NOT EXISTS (SELECT 1 FROM records r "
+        + "JOIN deliveries d ON d.record_id = r.id WHERE r.batch_id = b.id AND d.state <> 'delivered') LIMIT ?2"
+
+    /// A row when batch `?1` has a delivery that is not delivered: looked at again in the deleting transaction.
+    static let batchStillWaiting =
+        "SELECT 1 FROM records r JOIN deliveries d ON d.record_id = r.id "
+        + "WHERE r.batch_id = ?1 AND d.state <> 'delivered' LIMIT 1"
+
+    /// Deletes batch `?1` and its rows, children first; the last returns the batch's id when it was there.
+    static let pruneBatch = [
+        "DELETE FROM dead_letters WHERE delivery_id IN "
+            + "(SELECT d.id FROM deliveries d JOIN records r ON r.id = d.record_id WHERE r.batch_id = ?1)",
+        "DELETE FROM deliveries WHERE record_id IN (SELECT id FROM records WHERE batch_id = ?1)",
+        "DELETE FROM records WHERE batch_id = ?1",
+        "DELETE FROM batches WHERE id = ?1 RETURNING id",
+    ]
+
     static let batchHead =
         "SELECT client, source_format, received_at, accepted, rejected FROM batches WHERE id = ?1"
 

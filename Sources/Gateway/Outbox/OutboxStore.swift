@@ -31,6 +31,11 @@ public protocol OutboxStore: AnyObject, Sendable {
     /// received; returns how many. Batches, deliveries and the crosswalk stay, so status and change detection
     /// still work; a record with a delivery still waiting, failing or dead keeps its payload.
     func erasePayloads(receivedBefore: Double) throws -> Int
+    /// Deletes at most `limit` batches received before `receivedBefore` whose every delivery is delivered,
+    /// with their records, deliveries and dead letters; returns how many. The crosswalk stays, so change
+    /// detection still knows what each destination holds; a batch with a delivery still waiting, failing or
+    /// dead stays whole.
+    func pruneBatches(receivedBefore: Double, limit: Int) throws -> Int
 }
 
 /// A batch to store: the records of one request or file, already in canonical form, and their destinations.

@@ -358,6 +358,31 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
         }
     }
 
+    public func pruneBatches(receivedBefore: Double, limit: Int) throws -> Int {
+        let candidates = try withConnection { connection in
+            try connection.query(
+                OutboxSQL.postgres(OutboxSQL.prunableBatches), [.real(receivedBefore), .integer(Int64(limit))])
+        }
+        guard !candidates.isEmpty else { return 0 }
+        return try withTransaction { connection in
+            var pruned = 0
+            for id in candidates.compactMap({ $0.first?.text }) {
+                // Locked first, so that two instances sweeping at once delete it once and no delivery of it
+                // changes meanwhile.
+                guard
+                    try !connection.query("SELECT id FROM batches WHERE id = $1 FOR UPDATE", [.text(id)]).isEmpty,
+                    try connection.query(OutboxSQL.postgres(OutboxSQL.batchStillWaiting), [.text(id)]).isEmpty
+                else { continue }
+                var deleted: [[SQLValue]] = []
+                for statement in OutboxSQL.pruneBatch {
+                    deleted = try connection.query(OutboxSQL.postgres(statement), [.text(id)])
+                }
+                pruned += deleted.count
+            }
+            return pruned
+        }
+    }
+
     public func counts() throws -> [DeliveryCount] {
         try withConnection { connection in
             try connection.query(OutboxSQL.counts).compactMap(OutboxSQL.deliveryCount)

@@ -3,7 +3,9 @@ import PrimesLogging
 
 /// Empties, on a schedule, the payloads of records every destination has received and that are older than
 /// the configured retention: the gateway passes records on, it is not where they are kept. What a batch
-/// became (its deliveries, the crosswalk, the disclosure ledger) stays.
+/// became (its deliveries, the crosswalk, the disclosure ledger) stays, unless `batchDays` is set: then
+/// batches every destination has are deleted once that old, their records and deliveries with them, so that
+/// the store stops growing and no record key lingers in it. The crosswalk and the ledger stay either way.
 public final class RetentionSweeper: @unchecked Sendable {
     private let store: any OutboxStore
     private let settings: GatewayConfiguration.RetentionSettings
@@ -12,6 +14,8 @@ public final class RetentionSweeper: @unchecked Sendable {
     private let lock = NSLock()
     private var stopping = false
     private let finished = DispatchGroup()
+    /// Batches deleted per transaction, so that a sweep of a large backlog never holds the store for long.
+    static let pruneChunk = 500
 
     public init(store: any OutboxStore, settings: GatewayConfiguration.RetentionSettings, logger: Logger) {
         self.store = store
@@ -19,16 +23,37 @@ public final class RetentionSweeper: @unchecked Sendable {
         self.logger = logger
     }
 
-    /// Erases what is due now; returns how many payloads it emptied.
+    /// What one sweep did.
+    public struct Swept: Sendable, Equatable {
+        /// Payloads emptied.
+        public var erased: Int
+        /// Batches deleted.
+        public var pruned: Int
+    }
+
+    /// Erases and deletes what is due now.
     @discardableResult
-    public func sweep(now: Double = Date().timeIntervalSince1970) throws -> Int {
+    public func sweep(now: Double = Date().timeIntervalSince1970) throws -> Swept {
         let erased = try store.erasePayloads(receivedBefore: now - settings.payloadDays * 86_400)
         if erased > 0 {
             logger.info(
                 "retention.erased",
                 ["records": .count(erased), "payload.days": .safe(String(settings.payloadDays))])
         }
-        return erased
+        var pruned = 0
+        if let batchDays = settings.batchDays {
+            // In chunks, each its own transaction, until one comes back short.
+            while !isStopping {
+                let chunk = try store.pruneBatches(
+                    receivedBefore: now - batchDays * 86_400, limit: Self.pruneChunk)
+                pruned += chunk
+                if chunk < Self.pruneChunk { break }
+            }
+            if pruned > 0 {
+                logger.info("retention.pruned", ["batches": .count(pruned), "batch.days": .safe(String(batchDays))])
+            }
+        }
+        return Swept(erased: erased, pruned: pruned)
     }
 
     /// Sweeps now and then every `sweepSeconds` on a thread of its own, until `stop()`.

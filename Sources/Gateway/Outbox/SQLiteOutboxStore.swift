@@ -256,6 +256,30 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
         }
     }
 
+    public func pruneBatches(receivedBefore: Double, limit: Int) throws -> Int {
+        // Found on the reading connection, so that walking the batches holds no lock the ingest needs; each
+        // is looked at again under the write lock before it goes.
+        let candidates: [[SQLValue]]
+        readerLock.lock()
+        do {
+            defer { readerLock.unlock() }
+            candidates = try reader.query(OutboxSQL.prunableBatches, [.real(receivedBefore), .integer(Int64(limit))])
+        }
+        guard !candidates.isEmpty else { return 0 }
+        return try locked {
+            try connection.transaction {
+                var pruned = 0
+                for id in candidates.compactMap({ $0.first?.text }) {
+                    guard try connection.query(OutboxSQL.batchStillWaiting, [.text(id)]).isEmpty else { continue }
+                    var deleted: [[SQLValue]] = []
+                    for statement in OutboxSQL.pruneBatch { deleted = try connection.query(statement, [.text(id)]) }
+                    pruned += deleted.count
+                }
+                return pruned
+            }
+        }
+    }
+
     public func counts() throws -> [DeliveryCount] {
         readerLock.lock()
         defer { readerLock.unlock() }
