@@ -54,7 +54,7 @@ public final class GatewayRuntime: Sendable {
                     pseudonymKey: try Self.pseudonymKey(for: destination, agreement: agreement, in: configuration)))
         }
         let ledger = try configuration.ledgerDirectory.map { directory throws(LedgerError) in
-            try DisclosureLedger(directory: directory)
+            try DisclosureLedger(directory: directory, segmentBytes: configuration.ledgerSegmentBytes)
         }
         if let ledger { logger.info("ledger.ready", ["file": .safe(ledger.path)]) }
         delivery = DeliveryService(

@@ -62,16 +62,21 @@ enum OutboxCommand {
             printError("the configuration keeps no ledger")
             return ExitCode.recordsRejected
         }
-        let files = DisclosureLedger.files(in: directory)
-        if files.isEmpty { print("no ledger files in \(directory): nothing has been sent") }
+        let chains = DisclosureLedger.chains(in: directory).sorted { $0.key < $1.key }.map(\.value)
+        if chains.isEmpty { print("no ledger files in \(directory): nothing has been sent") }
         var intact = true
-        for file in files {
-            switch try DisclosureLedger.verify(path: file) {
-            case .intact(let entries):
-                print("\(file): \(entries) entries, chain intact")
-            case .broken(let line, let reason):
-                intact = false
-                print("\(file): BROKEN at line \(line): \(reason)")
+        for chain in chains {
+            // A slot's sealed files and its live one are one chain, checked in order.
+            for (file, verification) in try DisclosureLedger.verify(chain: chain) {
+                switch verification {
+                case .intact(let entries)?:
+                    print("\(file): \(entries) entries, chain intact")
+                case .broken(let line, let reason)?:
+                    intact = false
+                    print("\(file): BROKEN at line \(line): \(reason)")
+                case nil:
+                    print("\(file): not checked, an earlier file of its chain is broken")
+                }
             }
         }
         return intact ? ExitCode.success : ExitCode.recordsRejected

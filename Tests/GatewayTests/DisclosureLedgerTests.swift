@@ -100,4 +100,88 @@ import Testing
         #expect(try DisclosureLedger.verify(path: first.path) == .intact(entries: 1))
         #expect(try DisclosureLedger.verify(path: second.path) == .intact(entries: 2))
     }
+
+    @Test func aFullFileIsSealedAndTheNextGoesOnWithTheChain() throws {
+        let folder = try TemporaryDirectory()
+        let directory = folder.path("ledger")
+        do {
+            // About three lines to a file.
+            let ledger = try DisclosureLedger(directory: directory, segmentBytes: 1200)
+            for number in 1...10 { try ledger.append([Self.disclosure("TST-\(number)")]) }
+        }
+        let chain = try #require(DisclosureLedger.chains(in: directory)[1])
+        #expect(chain.count >= 3)
+        #expect(chain.last == folder.path("ledger/ledger-1.jsonl"))
+        #expect(chain.first == folder.path("ledger/ledger-1.1.jsonl"))
+        #expect(DisclosureLedger.files(in: directory) == chain)
+        let sealed = try String(contentsOfFile: chain[0], encoding: .utf8)
+
+        // Reopened, the slot goes on from its last line, wherever that is.
+        let reopened = try DisclosureLedger(directory: directory, segmentBytes: 1200)
+        try reopened.append([Self.disclosure("TST-11")])
+        let verdicts = try DisclosureLedger.verify(chain: try #require(DisclosureLedger.chains(in: directory)[1]))
+        var entries = 0
+        for (_, verification) in verdicts {
+            guard case .intact(let count)? = verification else {
+                Issue.record("a file of the chain does not verify: \(String(describing: verification))")
+                return
+            }
+            entries += count
+        }
+        #expect(entries == 11)
+        #expect(try String(contentsOfFile: chain[0], encoding: .utf8) == sealed)
+    }
+
+    @Test func aSealedFileTakenOutBreaksTheChainAtTheNextFile() throws {
+        let folder = try TemporaryDirectory()
+        let directory = folder.path("ledger")
+        let ledger = try DisclosureLedger(directory: directory, segmentBytes: 1200)
+        for number in 1...10 { try ledger.append([Self.disclosure("TST-\(number)")]) }
+        var chain = try #require(DisclosureLedger.chains(in: directory)[1])
+        chain.remove(at: 1)
+        let verdicts = try DisclosureLedger.verify(chain: chain)
+        #expect(
+            verdicts[1].verification
+                == .broken(line: 1, reason: "does not follow the last line of the file before (a file or line removed)")
+        )
+        #expect(verdicts.dropFirst(2).allSatisfy { $0.verification == nil })
+    }
+
+    @Test func anEmptyLiveFileAfterASealGoesOnFromTheSealedOne() throws {
+        let folder = try TemporaryDirectory()
+        let directory = folder.path("ledger")
+        // Every append fills the file: it is sealed at once and the live file is left empty, as after a crash
+        // between the seal and the next line.
+        do {
+            let ledger = try DisclosureLedger(directory: directory, segmentBytes: 1)
+            try ledger.append([Self.disclosure("TST-1"), Self.disclosure("TST-2")])
+            try ledger.append([Self.disclosure("TST-3")])
+        }
+        #expect(try Self.lines(folder.path("ledger/ledger-1.jsonl")).isEmpty)
+        let reopened = try DisclosureLedger(directory: directory, segmentBytes: 1)
+        try reopened.append([Self.disclosure("TST-4")])
+        let chain = try #require(DisclosureLedger.chains(in: directory)[1])
+        #expect(chain.count == 4)
+        let verdicts = try DisclosureLedger.verify(chain: chain).map(\.verification)
+        #expect(verdicts == [.intact(entries: 2), .intact(entries: 1), .intact(entries: 1), .intact(entries: 0)])
+    }
+
+    @Test func aLongFileIsReadFromItsEndAndACutLineThereIsDropped() throws {
+        let folder = try TemporaryDirectory()
+        let directory = folder.path("ledger")
+        var path = ""
+        do {
+            let ledger = try DisclosureLedger(directory: directory)
+            path = ledger.path
+            // Well over the 64 KiB first read from the end.
+            try ledger.append((1...400).map { Self.disclosure("TST-\($0)") })
+        }
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(String(repeating: "x", count: 70_000).utf8))
+        handle.closeFile()
+        let reopened = try DisclosureLedger(directory: directory)
+        try reopened.append([Self.disclosure("TST-401")])
+        #expect(try DisclosureLedger.verify(path: path) == .intact(entries: 401))
+    }
 }

@@ -80,6 +80,17 @@ import Testing
         #expect(error.key == "retention.payloadDays")
     }
 
+    @Test func ledgerFilesAreSealedAtTheSizeGiven() throws {
+        #expect(
+            try GatewayConfiguration.parse("delivery: {workers: 1}", file: "g.yaml").ledgerSegmentBytes == 256 << 20)
+        let set = try GatewayConfiguration.parse("ledger: {segmentMegabytes: 8}", file: "g.yaml")
+        #expect(set.ledgerSegmentBytes == 8 << 20)
+        let error = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse("ledger: {segmentMegabytes: 0}", file: "g.yaml")
+        }
+        #expect(error.key == "ledger.segmentMegabytes")
+    }
+
     @Test func batchesAreKeptUnlessARetentionInDaysIsGiven() throws {
         #expect(try GatewayConfiguration.parse("delivery: {workers: 1}", file: "g.yaml").retention.batchDays == nil)
         let set = try GatewayConfiguration.parse("retention: {payloadDays: 7, batchDays: 90}", file: "g.yaml")

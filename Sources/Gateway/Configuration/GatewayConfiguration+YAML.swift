@@ -45,9 +45,15 @@ struct ConfigurationReader {
         if let node = top["storeKey"] { configuration.storeKey = try secret(node, key: "storeKey") }
         configuration.ledgerDirectory = path("ledger")
         if let node = top["ledger"] {
-            let fields = try mapping(node, key: "ledger", allowed: ["directory"])
+            let fields = try mapping(node, key: "ledger", allowed: ["directory", "segmentMegabytes"])
             if let directory = fields["directory"] {
                 configuration.ledgerDirectory = path(try scalar(directory, key: "ledger.directory"))
+            }
+            if let size = fields["segmentMegabytes"] {
+                guard let megabytes = Int(try scalar(size, key: "ledger.segmentMegabytes")), megabytes >= 1 else {
+                    throw fail(size, "ledger.segmentMegabytes", "must be a whole number of MiB, 1 or more")
+                }
+                configuration.ledgerSegmentBytes = megabytes << 20
             }
         }
         configuration.listeners = try list(top["listeners"], key: "listeners").enumerated().map {

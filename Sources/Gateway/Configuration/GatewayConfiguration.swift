@@ -13,6 +13,8 @@ public struct GatewayConfiguration: Sendable {
     /// Where the disclosure ledger is kept; a configuration file gives `ledger/` beside itself unless it says
     /// otherwise. Nil keeps no ledger (configurations built in code, for tests).
     public var ledgerDirectory: String?
+    /// Size at which a ledger file is sealed and a new one continues the chain.
+    public var ledgerSegmentBytes = DisclosureLedger.defaultSegmentBytes
     /// The key that encrypts record payloads in the store (64 hexadecimal digits); nil stores them as they are.
     public var storeKey: SecretReference?
     public var clients: [Client]
