@@ -184,8 +184,9 @@ enum CivilFieldTarget: Sendable, Equatable {
     }
 
     static func set(_ part: PersonNamePart, _ text: String, in name: inout PersonName?) {
-        // In place through the optional: taking the name out and putting it back copied it.
-        if name == nil { name = PersonName() }
+        // In place through the optional: taking the name out and putting it back copied it. Matched as a
+        // pattern: `name == nil` took Equatable's `==`, which copied the name into a tuple to compare it.
+        if case .none = name { name = PersonName() }
         switch part {
         case .given: name?.given = text
         case .family: name?.family = text
@@ -194,7 +195,7 @@ enum CivilFieldTarget: Sendable, Equatable {
     }
 
     static func set(_ part: PlacePart, _ text: String, in place: inout Place?) {
-        if place == nil { place = Place() }
+        if case .none = place { place = Place() }
         switch part {
         case .text: place?.text = text
         case .country: place?.country = text
@@ -304,13 +305,13 @@ struct CivilEventFields: CivilDraftFields {
         case (.eventDate, .date(let parsed)): date = parsed
         case (.eventPlace(let part), .text(let text)): CivilFieldTarget.set(part, text, in: &place)
         case (.registrationNumber, .text(let text)):
-            if registration == nil { registration = CivilRegistration() }
+            if case .none = registration { registration = CivilRegistration() }
             registration?.number = text
         case (.registrationAuthority, .text(let text)):
-            if registration == nil { registration = CivilRegistration() }
+            if case .none = registration { registration = CivilRegistration() }
             registration?.authority = text
         case (.registrationDate, .date(let parsed)):
-            if registration == nil { registration = CivilRegistration() }
+            if case .none = registration { registration = CivilRegistration() }
             registration?.date = parsed
         default:
             return false
