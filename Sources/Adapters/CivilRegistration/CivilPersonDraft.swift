@@ -59,13 +59,16 @@ struct CivilDraft<Fields: CivilDraftFields> {
     mutating func set(_ path: FieldPath, _ value: CivilValue, target: CivilFieldTarget?) throws(FieldPathError)
         -> Bool
     {
-        if fields != nil {
-            // Through the optional in place: copying the typed person on every write showed in profiles.
-            guard let target else { return false }
-            return fields?.set(target, value) == true
-        }
+        // Through the optional in place: copying the typed person on every write showed in profiles.
+        if fields != nil { return setTyped(value, target: target) }
         try path.set(value.json, in: &tree)
         return true
+    }
+
+    /// Sets the typed field `target` of a typed draft; false when the typed fields do not take this write.
+    mutating func setTyped(_ value: CivilValue, target: CivilFieldTarget?) -> Bool {
+        guard let target else { return false }
+        return fields?.set(target, value) == true
     }
 
     /// Adds values kept from the source under `namespace` of the person's extensions.
