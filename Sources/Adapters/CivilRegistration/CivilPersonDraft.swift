@@ -59,13 +59,16 @@ struct CivilDraft<Fields: CivilDraftFields> {
     mutating func set(_ path: FieldPath, _ value: CivilValue, target: CivilFieldTarget?) throws(FieldPathError)
         -> Bool
     {
-        if fields != nil {
-            // Through the optional in place: copying the typed person on every write showed in profiles.
-            guard let target else { return false }
-            return fields?.set(target, value) == true
-        }
+        // Through the optional in place: copying the typed person on every write showed in profiles.
+        if fields != nil { return setTyped(value, target: target) }
         try path.set(value.json, in: &tree)
         return true
+    }
+
+    /// Sets the typed field `target` of a typed draft; false when the typed fields do not take this write.
+    mutating func setTyped(_ value: CivilValue, target: CivilFieldTarget?) -> Bool {
+        guard let target else { return false }
+        return fields?.set(target, value) == true
     }
 
     /// Adds values kept from the source under `namespace` of the person's extensions.
@@ -82,9 +85,12 @@ struct CivilDraft<Fields: CivilDraftFields> {
     /// The typed person, moved out, when every identifier is whole; the draft is left without its typed fields.
     mutating func takePerson() -> Person? where Fields == CivilPersonFields {
         guard let whole = fields?.wholeIdentifiers() else { return nil }
-        fields?.person.identifiers = whole
-        // The person projected out of the fields taken: a move, where reading it from a variable copied it.
-        return fields.take()?.person
+        fields?.held.person.identifiers = whole
+        // The fields taken whole and their tuple split into constants: a move (see `CivilPersonFields.held`);
+        // a variable bound to the person, to set its identifiers after, was a copy again.
+        guard let taken = fields.take() else { return nil }
+        let (person, _) = taken.held
+        return person
     }
 
 }
@@ -93,7 +99,7 @@ extension CivilDraft where Fields == CivilPersonFields {
     /// The person's canonical sex as read so far; empty when none was.
     var sex: String {
         // Through the optional rather than `map`, which would copy the whole typed person.
-        fields != nil ? fields?.person.sex ?? "" : tree.member("sex")?.scalarText ?? ""
+        fields != nil ? fields?.held.person.sex ?? "" : tree.member("sex")?.scalarText ?? ""
     }
 }
 
@@ -184,8 +190,9 @@ enum CivilFieldTarget: Sendable, Equatable {
     }
 
     static func set(_ part: PersonNamePart, _ text: String, in name: inout PersonName?) {
-        // In place through the optional: taking the name out and putting it back copied it.
-        if name == nil { name = PersonName() }
+        // In place through the optional: taking the name out and putting it back copied it. Matched as a
+        // pattern: `name == nil` took Equatable's `==`, which copied the name into a tuple to compare it.
+        if case .none = name { name = PersonName() }
         switch part {
         case .given: name?.given = text
         case .family: name?.family = text
@@ -194,7 +201,7 @@ enum CivilFieldTarget: Sendable, Equatable {
     }
 
     static func set(_ part: PlacePart, _ text: String, in place: inout Place?) {
-        if place == nil { place = Place() }
+        if case .none = place { place = Place() }
         switch part {
         case .text: place?.text = text
         case .country: place?.country = text
@@ -214,28 +221,31 @@ protocol CivilDraftFields {
 
 /// The person fields civil-registration dialects fill.
 struct CivilPersonFields: CivilDraftFields {
-    var person = Self.emptyPerson
-    /// Identifiers as read, whole or not: a `Person` needs both scheme and value.
-    var identifiers: [(scheme: String?, value: String?, issuer: String?)] = []
+    /// The person, and the identifiers as read (whole or not: a `Person` needs both scheme and value).
+    ///
+    /// One tuple rather than two properties, so that `CivilDraft.takePerson` moves the person out: the optimizer
+    /// splits a tuple taken whole into its parts, where projecting one property out of the fields copied the
+    /// person (a retain for each of its references) and then destroyed the fields' copy of it.
+    var held = (person: Self.emptyPerson, identifiers: [(scheme: String?, value: String?, issuer: String?)]())
     var isEmpty = true
 
     mutating func set(_ target: CivilFieldTarget, _ value: CivilValue) -> Bool {
         switch (target, value) {
-        case (.ref, .text(let text)): person.ref = text
-        case (.id, .text(let text)): person.id = text
-        case (.sex, .text(let text)): person.sex = text
-        case (.birthDate, .date(let date)): person.birthDate = date
-        case (.deathDate, .date(let date)): person.deathDate = date
+        case (.ref, .text(let text)): held.person.ref = text
+        case (.id, .text(let text)): held.person.id = text
+        case (.sex, .text(let text)): held.person.sex = text
+        case (.birthDate, .date(let date)): held.person.birthDate = date
+        case (.deathDate, .date(let date)): held.person.deathDate = date
         case (.name(let part), .text(let text)):
-            CivilFieldTarget.set(part, text, in: &person.name)
+            CivilFieldTarget.set(part, text, in: &held.person.name)
         case (.birthPlace(let part), .text(let text)):
-            CivilFieldTarget.set(part, text, in: &person.birthPlace)
+            CivilFieldTarget.set(part, text, in: &held.person.birthPlace)
         case (.nationality(let index), .text(let text)):
-            guard index <= person.nationalities.count else { return false }
-            if index == person.nationalities.count {
-                person.nationalities.append(text)
+            guard index <= held.person.nationalities.count else { return false }
+            if index == held.person.nationalities.count {
+                held.person.nationalities.append(text)
             } else {
-                person.nationalities[index] = text
+                held.person.nationalities[index] = text
             }
         case (.nationalities, .tree(.array(let items))):
             var texts: [String] = []
@@ -243,9 +253,9 @@ struct CivilPersonFields: CivilDraftFields {
                 guard case .string(let text) = item else { return false }
                 texts.append(text)
             }
-            person.nationalities = texts
+            held.person.nationalities = texts
         case (.identifiers, .items(let items)):
-            identifiers = items.map { (scheme: $0.scheme, value: $0.value, issuer: $0.issuer) }
+            held.identifiers = items.map { (scheme: $0.scheme, value: $0.value, issuer: $0.issuer) }
         case (.identifiers, .tree(.array(let items))):
             var read: [(scheme: String?, value: String?, issuer: String?)] = []
             for item in items {
@@ -259,7 +269,7 @@ struct CivilPersonFields: CivilDraftFields {
                 }
                 read.append((parts[0], parts[1], parts[2]))
             }
-            identifiers = read
+            held.identifiers = read
         default:
             return false
         }
@@ -272,9 +282,9 @@ struct CivilPersonFields: CivilDraftFields {
     private static let emptyPerson = Person()
 
     mutating func keep(_ values: [(String, JSONValue)], in namespace: String) -> Bool {
-        var kept = person.extensions[namespace] ?? [:]
+        var kept = held.person.extensions[namespace] ?? [:]
         for (key, value) in values { kept[key] = value }
-        person.extensions[namespace] = kept
+        held.person.extensions[namespace] = kept
         isEmpty = false
         return true
     }
@@ -282,7 +292,7 @@ struct CivilPersonFields: CivilDraftFields {
     /// The identifiers read, when every one has its scheme and value; else nil, for the trees to report.
     func wholeIdentifiers() -> [Identifier]? {
         var whole: [Identifier] = []
-        for identifier in identifiers {
+        for identifier in held.identifiers {
             guard let scheme = identifier.scheme, let value = identifier.value else { return nil }
             whole.append(Identifier(scheme: scheme, value: value, issuer: identifier.issuer))
         }
@@ -304,13 +314,13 @@ struct CivilEventFields: CivilDraftFields {
         case (.eventDate, .date(let parsed)): date = parsed
         case (.eventPlace(let part), .text(let text)): CivilFieldTarget.set(part, text, in: &place)
         case (.registrationNumber, .text(let text)):
-            if registration == nil { registration = CivilRegistration() }
+            if case .none = registration { registration = CivilRegistration() }
             registration?.number = text
         case (.registrationAuthority, .text(let text)):
-            if registration == nil { registration = CivilRegistration() }
+            if case .none = registration { registration = CivilRegistration() }
             registration?.authority = text
         case (.registrationDate, .date(let parsed)):
-            if registration == nil { registration = CivilRegistration() }
+            if case .none = registration { registration = CivilRegistration() }
             registration?.date = parsed
         default:
             return false

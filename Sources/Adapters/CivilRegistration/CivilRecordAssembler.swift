@@ -243,7 +243,11 @@ final class CivilRecordAssembler<Source: CivilRecordSource> {
         }
         do {
             var taken = true
+            // A typed draft is written without the rule's field path: binding the path retained and released it
+            // (an object both threads share) for every value read.
             switch rule.target {
+            case .person where person.isTyped: taken = person.setTyped(value, target: planned.target)
+            case .event where event.isTyped: taken = event.setTyped(value, target: planned.target)
             case .person(let path): taken = try person.set(path, value, target: planned.target)
             case .event(let path): taken = try event.set(path, value, target: planned.target)
             case .none: break

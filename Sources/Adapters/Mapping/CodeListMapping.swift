@@ -38,6 +38,15 @@ public struct CodeListMapping: Sendable {
     public let caseInsensitive: Bool
     private let toCanonicalIndex: [String: String]
     private let fromCanonicalIndex: [String: String]
+    /// The partner codes read (lowercased when `caseInsensitive`) with their canonical codes, in entry order, for
+    /// lists short enough to search one by one; empty for longer lists.
+    ///
+    /// Comparing a code with a few short strings costs less than hashing it once, and `canonical(for:)` runs for
+    /// every coded value read (a FHIR conversion looks up three codes for every birth).
+    private let shortList: [(code: String, canonical: String)]
+
+    /// The most entries a list may have to be searched one by one rather than through its index.
+    private static let searchedEntryLimit = 16
 
     public init(
         name: String,
@@ -67,11 +76,20 @@ public struct CodeListMapping: Sendable {
         self.caseInsensitive = caseInsensitive
         self.toCanonicalIndex = toCanonical
         self.fromCanonicalIndex = fromCanonical
+        // The first entry of a code gives the same canonical code as the index: a second that differs is refused
+        // above as ambiguous.
+        let read = entries.count <= Self.searchedEntryLimit ? entries.filter { !$0.writeOnly } : []
+        self.shortList = read.map { (caseInsensitive ? $0.code.lowercased() : $0.code, $0.canonical) }
     }
 
     /// The canonical code for a partner's code, or `MappingError.unmapped` naming this list.
     public func canonical(for code: String) throws(MappingError) -> String {
-        guard let found = toCanonicalIndex[caseInsensitive ? code.lowercased() : code] else {
+        let key = caseInsensitive ? code.lowercased() : code
+        if !shortList.isEmpty {
+            for entry in shortList where entry.code == key { return entry.canonical }
+            throw .unmapped(list: name, value: code, direction: .toCanonical)
+        }
+        guard let found = toCanonicalIndex[key] else {
             throw .unmapped(list: name, value: code, direction: .toCanonical)
         }
         return found
