@@ -13,6 +13,23 @@ import Testing
             idempotencyKey: sha256Hex(Array((key ?? "none").utf8)))
     }
 
+    /// Opens the ledger of `directory`, appends `disclosures`, closes it, and returns its live file.
+    static func ledgerFile(in directory: String, appending disclosures: [DisclosureLedger.Disclosure]) throws
+        -> String
+    {
+        let ledger = try DisclosureLedger(directory: directory)
+        try ledger.append(disclosures)
+        return ledger.path
+    }
+
+    /// Appends `text` to `path` with no line break, as a crash in the middle of a line leaves it.
+    static func appendCutLine(_ text: String, to path: String) throws {
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(text.utf8))
+        handle.closeFile()
+    }
+
     static func lines(_ path: String) throws -> [String] {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
     }
@@ -74,16 +91,8 @@ import Testing
     @Test func aLineCutShortByACrashIsDroppedAndTheChainGoesOn() throws {
         let folder = try TemporaryDirectory()
         let directory = folder.path("ledger")
-        var path = ""
-        do {
-            let ledger = try DisclosureLedger(directory: directory)
-            path = ledger.path
-            try ledger.append([Self.disclosure("TST-00001")])
-        }
-        let handle = try #require(FileHandle(forWritingAtPath: path))
-        handle.seekToEndOfFile()
-        handle.write(Data(#"{"sequence":2,"at":"20"#.utf8))
-        handle.closeFile()
+        let path = try Self.ledgerFile(in: directory, appending: [Self.disclosure("TST-00001")])
+        try Self.appendCutLine(#"{"sequence":2,"at":"20"#, to: path)
         let reopened = try DisclosureLedger(directory: directory)
         try reopened.append([Self.disclosure("TST-00002")])
         #expect(try DisclosureLedger.verify(path: path) == .intact(entries: 2))
@@ -169,17 +178,9 @@ import Testing
     @Test func aLongFileIsReadFromItsEndAndACutLineThereIsDropped() throws {
         let folder = try TemporaryDirectory()
         let directory = folder.path("ledger")
-        var path = ""
-        do {
-            let ledger = try DisclosureLedger(directory: directory)
-            path = ledger.path
-            // Well over the 64 KiB first read from the end.
-            try ledger.append((1...400).map { Self.disclosure("TST-\($0)") })
-        }
-        let handle = try #require(FileHandle(forWritingAtPath: path))
-        handle.seekToEndOfFile()
-        handle.write(Data(String(repeating: "x", count: 70_000).utf8))
-        handle.closeFile()
+        // Well over the 64 KiB first read from the end, and so is the cut line.
+        let path = try Self.ledgerFile(in: directory, appending: (1...400).map { Self.disclosure("TST-\($0)") })
+        try Self.appendCutLine(String(repeating: "x", count: 70_000), to: path)
         let reopened = try DisclosureLedger(directory: directory)
         try reopened.append([Self.disclosure("TST-401")])
         #expect(try DisclosureLedger.verify(path: path) == .intact(entries: 401))

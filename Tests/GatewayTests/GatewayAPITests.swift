@@ -34,6 +34,14 @@ import Testing
         return HTTPRequest(method: method, path: path, headers: headers, body: body)
     }
 
+    /// Posts the canonical fixture `name` as `office`.
+    static func ingest(_ fixture: String, into api: GatewayAPI) throws -> HTTPResponse {
+        api.handle(
+            Self.request(
+                "POST", "/v1/records/canonical", token: "office-token", body: try Self.fixture(fixture),
+                type: "application/x-ndjson"))
+    }
+
     static func fixture(_ name: String) throws -> [UInt8] {
         Array(try Data(contentsOf: URL(fileURLWithPath: RepositoryPaths.fixture(name))))
     }
@@ -71,10 +79,7 @@ import Testing
         let folder = try TemporaryDirectory()
         let lines = LockedLines()
         let api = try Self.api(folder, log: LogSink { lines.append($0) })
-        let response = api.handle(
-            Self.request(
-                "POST", "/v1/records/canonical", token: "office-token",
-                body: try Self.fixture("canonical/invalid-codes-and-dates.ndjson"), type: "application/x-ndjson"))
+        let response = try Self.ingest("canonical/invalid-codes-and-dates.ndjson", into: api)
         #expect(response.status == 422)
         let metrics = String(decoding: api.handle(Self.request("GET", "/metrics", token: nil)).body, as: UTF8.self)
         #expect(metrics.contains("primes_ingest_records_total{outcome=\"rejected\"} 6"))
@@ -126,10 +131,7 @@ import Testing
         let folder = try TemporaryDirectory()
         let lines = LockedLines()
         let api = try Self.api(folder, log: LogSink { lines.append($0) })
-        let response = api.handle(
-            Self.request(
-                "POST", "/v1/records/canonical", token: "office-token",
-                body: try Self.fixture("canonical/family-of-five.ndjson"), type: "application/x-ndjson"))
+        let response = try Self.ingest("canonical/family-of-five.ndjson", into: api)
         let requestId = try #require(response.headers.first { $0.name == "X-Request-Id" }?.value)
         let text = lines.text
         #expect(text.contains("\"request.id\":\"\(requestId)\""))

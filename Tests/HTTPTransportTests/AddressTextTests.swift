@@ -18,17 +18,18 @@ import Testing
         var ipv4 = sockaddr_in()
         ipv4.sin_family = sa_family_t(AF_INET)
         _ = inet_pton(AF_INET, "172.16.5.40", &ipv4.sin_addr)
-        let fromIPv4 = withUnsafePointer(to: &ipv4) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { addressText($0) }
-        }
-        #expect(fromIPv4 == "172.16.5.40")
+        #expect(Self.text(of: &ipv4) == "172.16.5.40")
 
         var ipv6 = sockaddr_in6()
         ipv6.sin6_family = sa_family_t(AF_INET6)
         _ = inet_pton(AF_INET6, "2001:db8::1", &ipv6.sin6_addr)
-        let fromIPv6 = withUnsafePointer(to: &ipv6) {
+        #expect(Self.text(of: &ipv6) == "2001:db8::1")
+    }
+
+    /// `addressText` of a socket address of either family.
+    static func text<Address>(of address: inout Address) -> String {
+        withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { addressText($0) }
         }
-        #expect(fromIPv6 == "2001:db8::1")
     }
 }
