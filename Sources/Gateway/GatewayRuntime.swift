@@ -108,7 +108,9 @@ public final class GatewayRuntime: Sendable {
     public static func openStore(for configuration: GatewayConfiguration) throws -> any OutboxStore {
         let seal: PayloadSeal?
         do {
-            seal = try configuration.storeKey.map { key throws(SealError) in try PayloadSeal(secret: key) }
+            seal = try configuration.storeKey.map { key throws(SealError) in
+                try PayloadSeal(secret: key, previous: configuration.previousStoreKeys)
+            }
         } catch {
             throw ConfigurationError(file: configuration.file, line: 0, key: "storeKey", reason: error.description)
         }

@@ -80,6 +80,20 @@ import Testing
         #expect(error.key == "retention.payloadDays")
     }
 
+    @Test func previousStoreKeysAreSecretsAndNeedAStoreKey() throws {
+        let set = try GatewayConfiguration.parse(
+            "storeKey: {env: STORE_KEY}\npreviousStoreKeys: [{env: OLD_KEY}, {file: old.key}]", file: "/etc/g.yaml")
+        #expect(set.previousStoreKeys == [.environment("OLD_KEY"), .file("/etc/old.key")])
+        let alone = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse("previousStoreKeys: [{env: OLD_KEY}]", file: "g.yaml")
+        }
+        #expect(alone.key == "previousStoreKeys")
+        let written = try #require(throws: ConfigurationError.self) {
+            try GatewayConfiguration.parse("storeKey: {env: K}\npreviousStoreKeys: [0a0a0a]", file: "g.yaml")
+        }
+        #expect(written.key == "previousStoreKeys[0]")
+    }
+
     @Test func ledgerFilesAreSealedAtTheSizeGiven() throws {
         #expect(
             try GatewayConfiguration.parse("delivery: {workers: 1}", file: "g.yaml").ledgerSegmentBytes == 256 << 20)

@@ -113,6 +113,45 @@ extension PayloadSealTests {
     }
 }
 
+extension PayloadSealTests {
+    /// A new key on a running queue: what the old key sealed still opens and is delivered, what is written
+    /// from then on is sealed under the new key only.
+    @Test(arguments: StoreKind.underTest) func aChangedKeyStillOpensWhatThePreviousKeySealed(kind: StoreKind)
+        throws
+    {
+        let outbox = try OutboxUnderTest(kind)
+        let old = try PayloadSeal(key: Self.key)
+        let newKey = [UInt8](repeating: 42, count: 32)
+        let record = NewRecord(key: "TST-00001", contentHash: "h1", payload: Self.payload)
+        _ = try outbox.open(seal: old).enqueue(
+            NewBatch(id: "b1", client: "c", sourceFormat: "canonical", records: [record], destinations: ["a"]))
+
+        let rotated = try outbox.open(seal: try PayloadSeal(key: newKey, previousKeys: [Self.key]))
+        let second = NewRecord(key: "TST-00002", contentHash: "h2", payload: Self.payload)
+        _ = try rotated.enqueue(
+            NewBatch(id: "b2", client: "c", sourceFormat: "canonical", records: [second], destinations: ["a"]))
+        let claimed = try rotated.claimDue(limit: 10, lease: 30, now: Date().timeIntervalSince1970 + 1)
+        #expect(claimed.map(\.payload) == [Self.payload, Self.payload])
+        #expect(claimed.allSatisfy { $0.unreadablePayload == nil })
+
+        let stored = try outbox.storedPayloads()
+        #expect(old.open(stored[0], contentHash: "h1") == Self.payload)
+        #expect(old.open(stored[1], contentHash: "h2") == nil)
+        #expect(try PayloadSeal(key: newKey).open(stored[1], contentHash: "h2") == Self.payload)
+    }
+
+    @Test func previousKeysAreCheckedLikeTheKey() throws {
+        let folder = try TemporaryDirectory()
+        let current = try folder.write("store.key", String(repeating: "0a", count: 32))
+        let previous = try folder.write("old.key", String(repeating: "07", count: 32))
+        let seal = try PayloadSeal(secret: .file(current), previous: [.file(previous)])
+        let sealedBefore = try PayloadSeal(key: Self.key).seal(Self.payload, contentHash: "h")
+        #expect(seal.open(sealedBefore, contentHash: "h") == Self.payload)
+        let short = try folder.write("short.key", "abcd")
+        #expect(throws: SealError.self) { try PayloadSeal(secret: .file(current), previous: [.file(short)]) }
+    }
+}
+
 extension Array where Element == UInt8 {
     fileprivate func contains(subsequence: [UInt8]) -> Bool {
         guard !subsequence.isEmpty, count >= subsequence.count else { return false }

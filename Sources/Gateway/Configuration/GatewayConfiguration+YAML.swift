@@ -35,7 +35,8 @@ struct ConfigurationReader {
         let top = try mapping(
             root, key: "",
             allowed: [
-                "listeners", "store", "storeKey", "ledger", "retention", "clients", "destinations", "routes",
+                "listeners", "store", "storeKey", "previousStoreKeys", "ledger", "retention", "clients", "destinations",
+                "routes",
                 "delivery", "sources",
             ])
         var configuration = GatewayConfiguration(
@@ -43,6 +44,14 @@ struct ConfigurationReader {
             store: try store(top["store"], line: root.line)
         )
         if let node = top["storeKey"] { configuration.storeKey = try secret(node, key: "storeKey") }
+        if let node = top["previousStoreKeys"] {
+            guard configuration.storeKey != nil else {
+                throw fail(node, "previousStoreKeys", "needs a storeKey: the previous keys only open what they sealed")
+            }
+            configuration.previousStoreKeys = try list(node, key: "previousStoreKeys").enumerated().map {
+                (index, item) throws(ConfigurationError) in try secret(item, key: "previousStoreKeys[\(index)]")
+            }
+        }
         configuration.ledgerDirectory = path("ledger")
         if let node = top["ledger"] {
             let fields = try mapping(node, key: "ledger", allowed: ["directory", "segmentMegabytes"])

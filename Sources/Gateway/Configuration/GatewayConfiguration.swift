@@ -17,6 +17,9 @@ public struct GatewayConfiguration: Sendable {
     public var ledgerSegmentBytes = DisclosureLedger.defaultSegmentBytes
     /// The key that encrypts record payloads in the store (64 hexadecimal digits); nil stores them as they are.
     public var storeKey: SecretReference?
+    /// Keys that sealed payloads before `storeKey`: they still open them, so that the key can be changed
+    /// without draining the queue first.
+    public var previousStoreKeys: [SecretReference] = []
     public var clients: [Client]
     public var destinations: [Destination]
     public var routes: [Route]

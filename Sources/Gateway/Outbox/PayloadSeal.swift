@@ -9,6 +9,10 @@ import Foundation
 /// another row, or altered, fails to open. Payloads written before a key was configured are canonical
 /// JSON (they begin with `{`) and are read as they are, so a key can be added to a running queue.
 ///
+/// The key can be changed on a running queue: the new key seals what is written from then on, and the keys
+/// listed as previous still open what was sealed before (each is tried in turn; a wrong key fails at once on
+/// the authentication tag). Payloads under an old key leave the store as they are delivered and erased.
+///
 /// The content hash beside each payload is not encrypted: it is what change detection compares.
 public struct PayloadSeal: Sendable {
     static let keyBytes = Int(crypto_aead_xchacha20poly1305_ietf_KEYBYTES)
@@ -17,16 +21,25 @@ public struct PayloadSeal: Sendable {
     private static let marker = Array("PGS1".utf8)
 
     private let key: [UInt8]
+    /// Keys that sealed payloads before `key`: they open, they never seal.
+    private let previousKeys: [[UInt8]]
 
-    /// A seal with a 32-byte key.
-    public init(key: [UInt8]) throws(SealError) {
-        guard key.count == Self.keyBytes else { throw .badKey("the key is \(key.count) bytes, not 32") }
+    /// A seal with a 32-byte key, which also opens what `previousKeys` sealed.
+    public init(key: [UInt8], previousKeys: [[UInt8]] = []) throws(SealError) {
+        for candidate in [key] + previousKeys where candidate.count != Self.keyBytes {
+            throw .badKey("a key is \(candidate.count) bytes, not 32")
+        }
         Sodium.ensureInitialised()
         self.key = key
+        self.previousKeys = previousKeys
     }
 
-    /// The key a secret holds, written as 64 hexadecimal digits (`openssl rand -hex 32`).
-    public init(secret: SecretReference) throws(SealError) {
+    /// The keys secrets hold, each written as 64 hexadecimal digits (`openssl rand -hex 32`).
+    public init(secret: SecretReference, previous: [SecretReference] = []) throws(SealError) {
+        try self.init(key: try Self.key(in: secret), previousKeys: try previous.map(Self.key(in:)))
+    }
+
+    private static func key(in secret: SecretReference) throws(SealError) -> [UInt8] {
         let text: String
         do {
             text = try secret.read()
@@ -38,7 +51,7 @@ public struct PayloadSeal: Sendable {
             throw .badKey(
                 "the store key in \(secret) is not 64 hexadecimal digits (make one with openssl rand -hex 32)")
         }
-        try self.init(key: key)
+        return key
     }
 
     /// `payload` encrypted, bound to the content hash stored beside it.
@@ -54,7 +67,7 @@ public struct PayloadSeal: Sendable {
         return Self.marker + nonce + sealed.prefix(Int(sealedLength))
     }
 
-    /// The payload `stored` holds; nil when it is sealed but does not open with this key and content hash.
+    /// The payload `stored` holds; nil when it is sealed but opens with none of the keys and this content hash.
     func open(_ stored: [UInt8], contentHash: String) -> [UInt8]? {
         guard Self.isSealed(stored) else { return stored }
         let headerBytes = Self.marker.count + Self.nonceBytes
@@ -64,11 +77,13 @@ public struct PayloadSeal: Sendable {
         var payload = [UInt8](repeating: 0, count: sealed.count - Self.tagBytes)
         var payloadLength: UInt64 = 0
         let associated = Array(contentHash.utf8)
-        let status = crypto_aead_xchacha20poly1305_ietf_decrypt(
-            &payload, &payloadLength, nil, sealed, UInt64(sealed.count), associated, UInt64(associated.count), nonce,
-            key)
-        guard status == 0 else { return nil }
-        return Array(payload.prefix(Int(payloadLength)))
+        for key in [key] + previousKeys {
+            let status = crypto_aead_xchacha20poly1305_ietf_decrypt(
+                &payload, &payloadLength, nil, sealed, UInt64(sealed.count), associated, UInt64(associated.count),
+                nonce, key)
+            if status == 0 { return Array(payload.prefix(Int(payloadLength))) }
+        }
+        return nil
     }
 
     static func isSealed(_ stored: [UInt8]) -> Bool {
@@ -99,7 +114,7 @@ extension Optional where Wrapped == PayloadSeal {
         guard PayloadSeal.isSealed(stored) else { return (stored, nil) }
         guard let self else { return ([], "the payload is encrypted and no storeKey is configured") }
         guard let payload = self.open(stored, contentHash: contentHash) else {
-            return ([], "the payload does not open with the configured storeKey")
+            return ([], "the payload does not open with the configured storeKey or previousStoreKeys")
         }
         return (payload, nil)
     }
