@@ -13,7 +13,7 @@ import Foundation
 /// caller does, and its completion is called on the thread that ran the commit.
 ///
 /// A group's commit must return one result per piece of work, in order, and must keep one failing piece from
-/// failing the others: `SavepointTransaction.commitEach` gives each piece a savepoint.
+/// failing the others: `SavepointTransaction.commitEach` writes them again with a savepoint each when one fails.
 final class GroupCommitter<Work, Output>: @unchecked Sendable {
     private let lock = NSLock()
     private var waiting: [Ticket] = []
@@ -145,6 +145,6 @@ final class GroupCommitter<Work, Output>: @unchecked Sendable {
 /// A store whose enqueues go through a `GroupCommitter`; lets tests commit a chosen group at once.
 protocol GroupCommittingStore: OutboxStore {
     var committer: GroupCommitter<NewBatch, BatchSummary> { get }
-    /// Writes `batches` in one transaction, a savepoint each, and commits once.
+    /// Writes `batches` in one transaction and commits once; a failing batch fails alone.
     func commit(_ batches: [NewBatch]) -> [Result<BatchSummary, any Error>]
 }

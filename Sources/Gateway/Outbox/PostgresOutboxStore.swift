@@ -101,7 +101,8 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
         committer.submit(batch, commitGroup: { group in self.commit(group) }, then: completion)
     }
 
-    /// Writes `batches` in one transaction on one connection, a savepoint each, and commits once.
+    /// Writes `batches` in one transaction on one connection and commits once; a failing batch fails alone
+    /// (`SavepointTransaction.commitEach`).
     func commit(_ batches: [NewBatch]) -> [Result<BatchSummary, any Error>] {
         do {
             return try withConnection { connection in

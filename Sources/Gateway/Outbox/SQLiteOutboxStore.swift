@@ -59,7 +59,8 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
         committer.submit(batch, commitGroup: { group in self.commit(group) }, then: completion)
     }
 
-    /// Writes `batches` in one transaction, a savepoint each, and commits once: one fsync for the group.
+    /// Writes `batches` in one transaction and commits once, one fsync for the group; a failing batch fails
+    /// alone (`SavepointTransaction.commitEach`).
     func commit(_ batches: [NewBatch]) -> [Result<BatchSummary, any Error>] {
         lock.lock()
         defer { lock.unlock() }
