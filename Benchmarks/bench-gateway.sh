@@ -96,6 +96,8 @@ printf '    %-34s %10s req/s  p50 %8s  p99 %8s  (non-2xx: %s)\n' "POST /v1/recor
     "$(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-gateway.txt")" \
     "$(awk '$1 == "50%" {print $2}' "$WORK/wrk-gateway.txt")" "$(awk '$1 == "99%" {print $2}' "$WORK/wrk-gateway.txt")" \
     "$(awk '/Non-2xx/ {print $NF}' "$WORK/wrk-gateway.txt" | grep . || echo 0)"
+printf '    %-34s %9.1f %%  (target: at least 50 %%, p99 under 20 ms)\n' "ingest ÷ bare server" \
+    "$(echo "100 * $(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-gateway.txt") / $(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-hello.txt")" | bc -l)"
 
 config 18444 yes
 (cd "$WORK" && exec "$BIN" serve --config gateway-18444.yaml 2>/dev/null) &
