@@ -23,3 +23,5 @@ done
 report ours "primes-gateway fhir-r4-xml -> canonical"
 report xsltproc "xsltproc (same fields to text lines)"
 report xmllint "xmllint --stream --noout (parse floor)"
+ratio ours xmllint "gateway ÷ xmllint" "at most 1.5"
+ratio ours xsltproc "gateway ÷ xsltproc" "at most 0.33"

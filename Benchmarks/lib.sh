@@ -48,3 +48,16 @@ measure() {
     for _ in $(seq 1 "${BENCH_RUNS:-3}"); do sample "$key" "$@"; done
     report "$key" "$name"
 }
+
+# `ratio KEY OTHER NAME TARGET`: KEY's wall time over OTHER's, round by round (the two were sampled in the
+# same rounds, so each ratio sees one state of the machine), and the median of those ratios beside TARGET.
+ratio() {
+    local key=$1 other=$2 name=$3 target=$4
+    if grep -q '^failed' "$BENCH_SAMPLES/$key" "$BENCH_SAMPLES/$other"; then return 0; fi
+    local ratios
+    ratios=$(paste -d' ' <(cut -d' ' -f1 "$BENCH_SAMPLES/$key") <(cut -d' ' -f1 "$BENCH_SAMPLES/$other") |
+        awk '$2 > 0 {printf "%.2f\n", $1 / $2}')
+    printf '  %-44s %8s      (rounds: %s; target %s)\n' "$name" \
+        "$(echo "$ratios" | sort -n | sed -n "$((($(echo "$ratios" | wc -l) + 1) / 2))p")" \
+        "$(echo "$ratios" | tr '\n' ' ' | sed 's/ $//')" "$target"
+}
