@@ -367,11 +367,13 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
         guard !candidates.isEmpty else { return 0 }
         return try withTransaction { connection in
             var pruned = 0
-            for id in candidates.compactMap({ $0.first?.text }) {
-                // Locked first, so that two instances sweeping at once delete it once and no delivery of it
-                // changes meanwhile.
+            for id in candidates.compactMap({ $0.first?.text }).sorted() {
+                // Locked first, so that no delivery of it changes meanwhile; one another instance's sweep holds
+                // is left to that sweep (and ids are taken in order, so two sweeps never wait on each other).
                 guard
-                    try !connection.query("SELECT id FROM batches WHERE id = $1 FOR UPDATE", [.text(id)]).isEmpty,
+                    try !connection.query(
+                        "SELECT id FROM batches WHERE id = $1 FOR UPDATE SKIP LOCKED", [.text(id)]
+                    ).isEmpty,
                     try connection.query(OutboxSQL.postgres(OutboxSQL.batchStillWaiting), [.text(id)]).isEmpty
                 else { continue }
                 var deleted: [[SQLValue]] = []
