@@ -95,6 +95,36 @@ struct PostgresOutboxStoreTests {
         #expect(try store.counts() == [DeliveryCount(destination: "a", state: .delivered, count: 1)])
     }
 
+    /// Four instances sweeping the same old batches at once: each batch goes once, none fails.
+    @Test func instancesPruningTogetherDeleteEachBatchOnce() throws {
+        let outbox = try OutboxUnderTest(.postgres)
+        let setUp = try outbox.open()
+        for index in 0..<40 {
+            _ = try setUp.enqueue(
+                NewBatch(
+                    id: "b\(index)", client: "c", sourceFormat: "canonical",
+                    records: [OutboxStoreContractTests.record("p\(index)", "x")], destinations: []))
+        }
+        let stores = try (0..<4).map { _ in try outbox.open() }
+        let pruned = ClaimLog()
+        let failures = ClaimLog()
+        let cutoff = Date().timeIntervalSince1970 + 60
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            do {
+                while true {
+                    let count = try stores[worker].pruneBatches(receivedBefore: cutoff, limit: 7)
+                    if count == 0 { break }
+                    pruned.add([Int64(count)])
+                }
+            } catch {
+                failures.add([Int64(worker)])
+            }
+        }
+        #expect(failures.ids.isEmpty)
+        #expect(pruned.ids.reduce(0, +) == 40)
+        #expect(try outbox.storedPayloads().isEmpty)
+    }
+
     @Test func instancesStartingTogetherMigrateOnce() throws {
         let outbox = try OutboxUnderTest(.postgres)
         let failures = ClaimLog()
