@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import PrimesLogging
+import Synchronization
 
 /// An endpoint's answer: ready now, or given later (an ingest answers once its commit is on disk, from the
 /// thread that ran the commit).
@@ -37,22 +38,13 @@ enum Reply: Sendable {
 /// What an endpoint adds to its request's `http.request` log line once it has answered: an ingest's record
 /// counts. One line per request carries them, rather than a line of their own, because each line is a system
 /// call and a tenth of an ingest's work.
-final class RequestNotes: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counts: (accepted: Int, rejected: Int)?
+final class RequestNotes: Sendable {
+    private let counts = Mutex<(accepted: Int, rejected: Int)?>(nil)
 
     /// The records an ingest stored and refused; set before the response is given.
     var recordCounts: (accepted: Int, rejected: Int)? {
-        get {
-            lock.lock()
-            defer { lock.unlock() }
-            return counts
-        }
-        set {
-            lock.lock()
-            counts = newValue
-            lock.unlock()
-        }
+        get { counts.withLock { $0 } }
+        set { counts.withLock { $0 = newValue } }
     }
 
     /// `log` with the notes as metadata (`records.accepted`, `records.rejected`), or as it is without any.
