@@ -124,6 +124,7 @@ final class JSONStreamParser {
 
     private func string() throws -> String {
         position += 1
+        if let text = plainStringInBuffer() { return text }
         var bytes: [UInt8] = []
         while true {
             guard let byte = try nextByte() else { throw malformed("unterminated string") }
@@ -141,11 +142,36 @@ final class JSONStreamParser {
         }
     }
 
+    /// The string under the cursor when it ends inside the buffer with no escape or control byte, taken
+    /// whole; nil (the cursor unmoved) otherwise.
+    ///
+    /// Almost every string of a PING document is such a string; making it straight from the buffer saves
+    /// collecting it byte by byte into an array first.
+    private func plainStringInBuffer() -> String? {
+        let start = position
+        let end: Int? = buffer.withUnsafeBufferPointer { bytes in
+            var scan = start
+            while scan < count {
+                let byte = bytes[scan]
+                if byte == UInt8(ascii: "\"") { return scan }
+                if byte == UInt8(ascii: "\\") || byte < 0x20 { return nil }
+                scan += 1
+            }
+            return nil
+        }
+        guard let end, end - start <= maximumStringBytes else { return nil }
+        position = end + 1
+        return buffer.withUnsafeBufferPointer { bytes in
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+        }
+    }
+
     private func escape(into bytes: inout [UInt8]) throws {
         guard try JSONEscape.decode(from: { try nextByte() }, into: &bytes) else { throw malformed("invalid escape") }
     }
 
     private func number() throws -> Double {
+        if let value = wholeNumberInBuffer() { return value }
         var text: [UInt8] = []
         while let byte = try peekByte(), Self.isNumberByte(byte), text.count < 64 {
             text.append(byte)
@@ -155,6 +181,35 @@ final class JSONStreamParser {
             throw malformed("invalid number")
         }
         return value
+    }
+
+    /// The number under the cursor when it is a whole number of at most 15 digits (no sign but `-`, no leading
+    /// zero, not `-0`) that ends inside the buffer, taken; nil (the cursor unmoved) otherwise.
+    ///
+    /// Such a number is exactly a `Double`, the value `Double(String)` gives; PING's option sets are all of
+    /// this kind, and reading them here saves an array and a string per number.
+    private func wholeNumberInBuffer() -> Double? {
+        let start = position
+        let found: (end: Int, value: Int)? = buffer.withUnsafeBufferPointer { bytes in
+            var scan = start
+            let negative = bytes[scan] == UInt8(ascii: "-")
+            if negative { scan += 1 }
+            let firstDigit = scan
+            var value = 0
+            while scan < count, scan - firstDigit < 16 {
+                let digit = bytes[scan] &- UInt8(ascii: "0")
+                guard digit < 10 else { break }
+                value = value * 10 + Int(digit)
+                scan += 1
+            }
+            let digits = scan - firstDigit
+            guard scan < count, !Self.isNumberByte(bytes[scan]), (1...15).contains(digits) else { return nil }
+            guard bytes[firstDigit] != UInt8(ascii: "0") || (digits == 1 && !negative) else { return nil }
+            return (scan, negative ? -value : value)
+        }
+        guard let found else { return nil }
+        position = found.end
+        return Double(found.value)
     }
 
     private static func isNumberByte(_ byte: UInt8) -> Bool {

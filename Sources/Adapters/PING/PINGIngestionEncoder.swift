@@ -24,6 +24,10 @@ public struct PINGIngestionEncoder: Sendable {
     }
 
     let rules: [PINGFieldRule]
+    /// Each rule's canonical field when it is read straight from a `Person`, in the order of `rules`.
+    private let personFields: [PINGPersonField?]
+    /// Whether some written rule names a canonical path read only from the person's JSON form.
+    private let needsJSONForm: Bool
     public let settings: PINGMappingSettings
     let codeLists: CanonicalCodeLists
     /// The top-level canonical fields some ingestion field carries (`name`, `contacts`, `location`, …).
@@ -33,6 +37,11 @@ public struct PINGIngestionEncoder: Sendable {
 
     public init(mapping: MappingFile, codeLists: CanonicalCodeLists) throws(MappingError) {
         rules = try mapping.rules(as: PINGFieldRule.self)
+        let personFields = rules.map { rule in rule.canonical.flatMap(PINGPersonField.init) }
+        self.personFields = personFields
+        needsJSONForm = zip(rules, personFields).contains { rule, field in
+            rule.field != nil && rule.canonical != nil && field == nil
+        }
         settings = try PINGMappingSettings(mapping: mapping)
         self.codeLists = codeLists
         writtenFields = Set(rules.filter { $0.field != nil }.map(\.topLevelField))
@@ -45,28 +54,40 @@ public struct PINGIngestionEncoder: Sendable {
     public func item(for person: Person, at location: RecordLocation, onlyFields: Set<String>? = nil)
         throws(RecordRejection) -> Item
     {
-        let json: JSONValue
-        do {
-            // Foundation's JSONDecoder builds a JSONValue slowly (a failed attempt per type); the PING parser
-            // reads the encoded person in a single pass.
-            let bytes = Array(try JSONEncoder().encode(person))
-            json = try JSONStreamParser(source: MemoryInput(bytes, name: "person"), chunkSize: max(bytes.count, 1))
-                .value()
-        } catch {
-            throw RecordRejection(location: location, field: "record", rule: "cannot be encoded")
+        var json = JSONValue.null
+        // WHY: encoding every person to JSON and parsing it back was most of the cost of writing; the fields the
+        // mapping names are read from the person itself, and the JSON form is made only for other paths or for
+        // a person whose encoding might fail (so that the rejection stays what it was).
+        if needsJSONForm || !PINGEncodingCheck.encodesPlainly(person) {
+            do {
+                // Foundation's JSONDecoder builds a JSONValue slowly (a failed attempt per type); the PING parser
+                // reads the encoded person in a single pass.
+                let bytes = Array(try JSONEncoder().encode(person))
+                json = try JSONStreamParser(source: MemoryInput(bytes, name: "person"), chunkSize: max(bytes.count, 1))
+                    .value()
+            } catch {
+                throw RecordRejection(location: location, field: "record", rule: "cannot be encoded")
+            }
         }
         var fields: [(name: String, value: JSONValue)] = []
         var notHeld: [String] = []
         var issues: [FieldIssue] = []
         let references = person.extensions[settings.extensionNamespace] ?? [:]
 
-        for rule in rules {
+        for (rule, personField) in zip(rules, personFields) {
             guard let name = rule.field else { continue }
             if let onlyFields, rule.topLevelField != Self.keyField, !onlyFields.contains(rule.topLevelField) {
                 continue
             }
+            let given: PINGGivenValue?
+            if let personField {
+                given = PINGGivenValue(personField, of: person)
+            } else {
+                given = rule.canonical.flatMap { $0.value(in: json) }.map(PINGGivenValue.json)
+            }
             do {
-                if let value = try value(of: rule, in: person, json: json, references: references, notHeld: &notHeld) {
+                if let value = try value(of: rule, given: given, in: person, references: references, notHeld: &notHeld)
+                {
                     fields.append((name, value))
                 }
             } catch {
@@ -124,18 +145,17 @@ public struct PINGIngestionEncoder: Sendable {
 
     private func value(
         of rule: PINGFieldRule,
+        given: PINGGivenValue?,
         in person: Person,
-        json: JSONValue,
         references: [String: JSONValue],
         notHeld: inout [String]
     ) throws(RuleFailure) -> JSONValue? {
-        let given = rule.canonical.flatMap { $0.value(in: json) }
         switch rule.type {
         case .text:
             return given?.scalarText.map(JSONValue.string)
         case .date:
             guard let given else { return nil }
-            guard let date = try? given.decode(as: PartialDate.self) else { throw RuleFailure("not a partial date") }
+            guard let date = given.partialDate else { throw RuleFailure("not a partial date") }
             guard date.precision == .day else {
                 // PING takes a full date; padding a year or a month would invent a day.
                 notHeld.append(rule.canonical?.description ?? rule.key)

@@ -19,7 +19,24 @@ struct PINGRowDecoder {
         case ingestion
     }
 
+    /// A rule with what each row needs of it worked out once: its table slots and its canonical targets.
+    struct CompiledRule {
+        let rule: PINGFieldRule
+        /// The attribute's slot in an `AttributeTable`, `entity.attribute`.
+        let slot: String
+        /// The slot of the attribute's display label or name, `entity.attributename`.
+        let labelSlot: String
+        let canonical: CanonicalTarget?
+        let alongside: [(target: CanonicalTarget, value: JSONValue)]
+    }
+
     let rules: [PINGFieldRule]
+    /// The rules but the language levels, in mapping order, then the language levels.
+    private let fieldRules: [CompiledRule]
+    private let levelRules: [CompiledRule]
+    /// Whether every canonical path of the mapping is a `PINGPersonField`, so that rows are built as drafts.
+    private let usesDrafts: Bool
+    private let refTarget: CanonicalTarget?
     let settings: PINGMappingSettings
     let mappingVersion: String
     let codeLists: CanonicalCodeLists
@@ -27,6 +44,24 @@ struct PINGRowDecoder {
 
     init(mapping: MappingFile, codeLists: CanonicalCodeLists, receivedAt: String) throws(MappingError) {
         rules = try mapping.rules(as: PINGFieldRule.self)
+        let compiled = rules.map { rule in
+            CompiledRule(
+                rule: rule, slot: rule.entity + "." + rule.attribute,
+                labelSlot: rule.entity + "." + rule.attribute + "name",
+                canonical: rule.canonical.map(CanonicalTarget.init),
+                alongside: rule.alongside.map { (CanonicalTarget($0.path), $0.value) })
+        }
+        fieldRules = compiled.filter { $0.rule.type != .languageLevel }
+        levelRules = compiled.filter { $0.rule.type == .languageLevel }
+        refTarget = (try? FieldPath("ref")).map(CanonicalTarget.init)
+        usesDrafts =
+            refTarget?.field != nil
+            && compiled.allSatisfy { rule in
+                rule.canonical.map { $0.field != nil } ?? true
+                    && rule.alongside.allSatisfy { alongside in
+                        alongside.target.field != nil && PINGCanonicalValue(constant: alongside.value) != nil
+                    }
+            }
         settings = try PINGMappingSettings(mapping: mapping)
         mappingVersion = mapping.version
         self.codeLists = codeLists
@@ -37,24 +72,39 @@ struct PINGRowDecoder {
     func decode(_ row: [(key: String, value: JSONValue)], shape: Shape, externalId: String?) throws(PINGRowIssues)
         -> Decoded
     {
+        if usesDrafts, let decoded = try decode(row, shape: shape, externalId: externalId, asDraft: true) {
+            return decoded
+        }
+        // The row is one the draft cannot stand for (a field the JSON form would refuse): the JSON form reports it.
+        guard let decoded = try decode(row, shape: shape, externalId: externalId, asDraft: false) else {
+            throw PINGRowIssues(issues: [FieldIssue(field: "record", rule: "cannot be decoded")])
+        }
+        return decoded
+    }
+
+    /// Decodes one row through a draft or through the JSON form; nil when a draft cannot stand for the row.
+    private func decode(
+        _ row: [(key: String, value: JSONValue)],
+        shape: Shape,
+        externalId: String?,
+        asDraft: Bool
+    ) throws(PINGRowIssues) -> Decoded? {
         var attributes = AttributeTable(row: row, settings: settings, shape: shape)
-        var state = RowState()
+        var state = RowState(asDraft: asDraft)
         var issues: [FieldIssue] = []
 
-        for rule in rules where rule.type != .languageLevel {
-            guard let found = attributes.take(entity: rule.entity, attribute: rule.attribute) else { continue }
+        for compiled in fieldRules {
+            guard let found = attributes.take(compiled.slot) else { continue }
             do {
-                try apply(rule, found, &attributes, &state)
+                try apply(compiled, found, &attributes, &state)
             } catch {
                 issues.append(FieldIssue(field: found.key, rule: error.rule))
             }
         }
         if state.language != nil {
-            for rule in rules where rule.type == .languageLevel {
-                guard let found = attributes.take(entity: rule.entity, attribute: rule.attribute),
-                    let code = found.value.scalarText
-                else { continue }
-                state.setLevel(rule.property ?? "", code)
+            for compiled in levelRules {
+                guard let found = attributes.take(compiled.slot), let code = found.value.scalarText else { continue }
+                state.setLevel(compiled.rule.property ?? "", code)
             }
         }
         guard issues.isEmpty else { throw PINGRowIssues(issues: issues) }
@@ -76,13 +126,17 @@ struct PINGRowDecoder {
                 severity: .warning)
         }
         // The writer sends `ref ?? id` as ExternalId, so an ExternalId equal to the id adds no ref.
-        if let externalId, !externalId.isEmpty, externalId != state.id { state.set(.string(externalId), at: "ref") }
+        if let externalId, !externalId.isEmpty, externalId != state.id, let refTarget {
+            try? state.set(.text(externalId), at: refTarget)
+        }
         do {
-            let person = try state.person(
-                extensions: extensions.isEmpty ? [:] : [settings.extensionNamespace: extensions],
-                provenance: provenance(id: state.id),
-                idScheme: settings.individualIdScheme
-            )
+            guard
+                let person = try state.person(
+                    extensions: extensions.isEmpty ? [:] : [settings.extensionNamespace: extensions],
+                    provenance: provenance(id: state.id),
+                    idScheme: settings.individualIdScheme
+                )
+            else { return nil }
             return Decoded(person: person, keptInExtensions: kept.sorted(), warnings: warnings)
         } catch {
             throw PINGRowIssues(issues: [CanonicalReader.issue(for: error)])
@@ -98,27 +152,27 @@ struct PINGRowDecoder {
     // MARK: - Rules
 
     private func apply(
-        _ rule: PINGFieldRule,
+        _ compiled: CompiledRule,
         _ found: (key: String, value: JSONValue),
         _ attributes: inout AttributeTable,
         _ state: inout RowState
     ) throws(RuleFailure) {
+        let rule = compiled.rule
         let value = found.value
-        if value == .null {
-            _ = attributes.take(entity: rule.entity, attribute: rule.attribute + "name")
+        if case .null = value {
+            _ = attributes.take(compiled.labelSlot)
             return
         }
         switch rule.type {
         case .text:
             guard let text = value.scalarText else { throw RuleFailure("must be text") }
-            try state.set(.string(text), at: rule.canonical)
-            for (path, constant) in rule.alongside { try state.set(constant, at: path) }
+            try state.set(.text(text), at: compiled.canonical)
+            for (target, constant) in compiled.alongside { try state.set(constant, at: target) }
         case .date:
             guard case .string(let text) = value else { throw RuleFailure("must be an ISO date or date-time") }
-            let date = try Self.partialDate(text)
-            try state.set(try Self.json(date), at: rule.canonical)
+            try state.set(.date(try Self.partialDate(text)), at: compiled.canonical)
         case .optionSet:
-            let label = attributes.take(entity: rule.entity, attribute: rule.attribute + "name")?.value.scalarText
+            let label = attributes.take(compiled.labelSlot)?.value.scalarText
             guard let list = rule.codeList else { return }
             let code: String
             if rule.byLabel {
@@ -136,22 +190,22 @@ struct PINGRowDecoder {
             } catch {
                 throw RuleFailure(error.description)
             }
-            try state.set(.string(canonical), at: rule.canonical)
+            try state.set(.text(canonical), at: compiled.canonical)
         case .reference:
-            let reference = try resolve(rule, value, &attributes)
+            let reference = try resolve(compiled, value, &attributes)
             guard let name = reference.name else { throw RuleFailure("the reference has no display name") }
-            try state.set(.string(name), at: rule.canonical)
+            try state.set(.text(name), at: compiled.canonical)
             state.keep(reference, for: rule.attribute)
         case .country:
-            let reference = try resolve(rule, value, &attributes)
+            let reference = try resolve(compiled, value, &attributes)
             guard let name = reference.name else { throw RuleFailure("the reference has no display name") }
             guard let country = countryCode(named: name) else {
                 throw RuleFailure("\"\(name)\" has no entry in code list \(ISOCodeTables.countryListName)")
             }
-            try state.set(.string(country), at: rule.canonical)
+            try state.set(.text(country), at: compiled.canonical)
             state.keep(reference, for: rule.attribute)
         case .language:
-            let reference = try resolve(rule, value, &attributes)
+            let reference = try resolve(compiled, value, &attributes)
             guard let name = reference.name else { throw RuleFailure("the reference has no display name") }
             guard let code = languageCode(named: name) else {
                 throw RuleFailure("\"\(name)\" has no entry in code list \(ISOCodeTables.languageListName)")
@@ -159,7 +213,7 @@ struct PINGRowDecoder {
             state.language = LanguageSkill(code: code)
             state.keep(reference, for: rule.attribute)
         case .specificNeed:
-            let reference = try resolve(rule, value, &attributes)
+            let reference = try resolve(compiled, value, &attributes)
             guard let name = reference.name, let list = rule.codeList else {
                 throw RuleFailure("the reference has no display name")
             }
@@ -170,7 +224,7 @@ struct PINGRowDecoder {
             }
             state.keep(reference, for: rule.attribute)
         case .locationLevel:
-            let reference = try resolve(rule, value, &attributes)
+            let reference = try resolve(compiled, value, &attributes)
             state.levels.append(AdminLevel(level: rule.level ?? 0, code: reference.id, name: reference.name))
         case .languageLevel:
             break
@@ -180,11 +234,11 @@ struct PINGRowDecoder {
     /// A reference as PING gives it: a `{Id, LogicalName, Name}` object, or a GUID whose display name is the
     /// sibling attribute `<attribute>name`, or (in older payloads) the display text alone.
     private func resolve(
-        _ rule: PINGFieldRule,
+        _ compiled: CompiledRule,
         _ value: JSONValue,
         _ attributes: inout AttributeTable
     ) throws(RuleFailure) -> PINGReference {
-        let sibling = attributes.take(entity: rule.entity, attribute: rule.attribute + "name")?.value.scalarText
+        let sibling = attributes.take(compiled.labelSlot)?.value.scalarText
         switch value {
         case .object(let object):
             return PINGReference(
@@ -290,8 +344,9 @@ private struct AttributeTable {
         }
     }
 
-    mutating func take(entity: String, attribute: String) -> (key: String, value: JSONValue)? {
-        byAttribute.removeValue(forKey: entity + "." + attribute)
+    /// Takes the attribute of `slot` (`entity.attribute`), which no later take then finds.
+    mutating func take(_ slot: String) -> (key: String, value: JSONValue)? {
+        byAttribute.removeValue(forKey: slot)
     }
 
     /// The attributes no rule took, in their order in the row.
@@ -300,30 +355,63 @@ private struct AttributeTable {
     }
 }
 
-/// The person being built from one row.
+/// A canonical field as a rule names it: its path, and the draft field for it when there is one.
+struct CanonicalTarget {
+    let path: FieldPath
+    let field: PINGPersonField?
+
+    init(_ path: FieldPath) {
+        self.path = path
+        field = PINGPersonField(path)
+    }
+}
+
+/// The person being built from one row: as a `PINGPersonDraft` when the mapping allows it, else as the JSON
+/// form of a person, decoded at the end.
 private struct RowState {
+    let asDraft: Bool
+    var draft = PINGPersonDraft()
     var json = JSONValue.object(["recordType": "person"])
     var language: LanguageSkill?
     var specificNeeds: [String] = []
     var levels: [AdminLevel] = []
     var referenceIds: [String: JSONValue] = [:]
 
+    init(asDraft: Bool) {
+        self.asDraft = asDraft
+    }
+
     var id: String? {
+        if asDraft { return draft.id }
         if case .object(let object) = json { return object["id"]?.scalarText }
         return nil
     }
 
-    mutating func set(_ value: JSONValue, at path: FieldPath?) throws(RuleFailure) {
-        guard let path else { return }
+    mutating func set(_ value: PINGCanonicalValue, at target: CanonicalTarget?) throws(RuleFailure) {
+        guard let target else { return }
+        if asDraft, let field = target.field {
+            draft.set(value, at: field)
+            return
+        }
+        let json: JSONValue
+        switch value {
+        case .text(let text): json = .string(text)
+        case .flag(let flag): json = .bool(flag)
+        case .date(let date): json = try PINGRowDecoder.json(date)
+        }
+        try set(json, at: target)
+    }
+
+    mutating func set(_ value: JSONValue, at target: CanonicalTarget) throws(RuleFailure) {
+        if asDraft, let field = target.field, let value = PINGCanonicalValue(constant: value) {
+            draft.set(value, at: field)
+            return
+        }
         do {
-            try path.set(value, in: &json)
+            try target.path.set(value, in: &json)
         } catch {
             throw RuleFailure(error.description)
         }
-    }
-
-    mutating func set(_ value: JSONValue, at path: String) {
-        if let path = try? FieldPath(path) { try? path.set(value, in: &json) }
     }
 
     mutating func setLevel(_ property: String, _ code: String) {
@@ -344,10 +432,17 @@ private struct RowState {
         referenceIds[attribute] = .object(object)
     }
 
+    /// The row's person; nil when it was built as a draft that cannot stand for the row.
     func person(extensions: [String: [String: JSONValue]], provenance: Provenance, idScheme: String) throws
-        -> Person
+        -> Person?
     {
-        var person = try json.decode(as: Person.self)
+        var person: Person
+        if asDraft {
+            guard let drafted = draft.person() else { return nil }
+            person = drafted
+        } else {
+            person = try json.decode(as: Person.self)
+        }
         if let language { person.languages = [language] }
         // A sub-category (CR-AF) says its category (CR) already.
         person.specificNeeds = specificNeeds.filter { need in
