@@ -51,7 +51,8 @@ public final class GatewayRuntime: Sendable {
                     name: destination.name, destination: try kinds.make(destination, environment: environment),
                     agreement: agreement, retry: destination.retry,
                     pulledBy: configuration.sources(pullingFrom: destination).map(\.name),
-                    pseudonymKey: try Self.pseudonymKey(for: destination, agreement: agreement, in: configuration)))
+                    pseudonymKey: try Self.pseudonymKey(for: destination, agreement: agreement, in: configuration),
+                    carriesConsent: destination.format == "canonical" && ["http", "file"].contains(destination.kind)))
         }
         let ledger = try configuration.ledgerDirectory.map { directory throws(LedgerError) in
             try DisclosureLedger(directory: directory, segmentBytes: configuration.ledgerSegmentBytes)

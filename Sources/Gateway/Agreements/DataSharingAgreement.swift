@@ -61,6 +61,23 @@ public struct DataSharingAgreement: Sendable, Equatable {
         self.file = file
     }
 
+    /// The agreement a consent withdrawal leaves under: of the subject's identity (`id`, `ref`,
+    /// `identifiers`), what this agreement shares and in the form it shares it, and the `consent` block that
+    /// says the consent is withdrawn, which the notice is for; nothing else about the person.
+    public var withdrawalNotice: DataSharingAgreement {
+        let identity = fields.filter { field in
+            guard case .key(let name)? = field.segments.first else { return false }
+            return ["id", "ref", "identifiers"].contains(name)
+        }
+        // A constant path: `consent` is a valid field path.
+        let consent = (try? FieldPath("consent")).map { [$0] } ?? []
+        return DataSharingAgreement(
+            name: name, version: version, purpose: purpose, fields: identity + consent,
+            transformations: transformations.filter { transformation in
+                identity.contains { transformation.field.lies(within: $0) }
+            }, file: file)
+    }
+
     /// Whether sending under this agreement needs the destination's pseudonym key.
     public var needsPseudonymKey: Bool {
         transformations.contains { $0.kind == .pseudonym }

@@ -21,10 +21,14 @@ public final class DeliveryService: @unchecked Sendable {
         public var pulledBy: [String]
         /// The key of the agreement's `pseudonym` transformations for this destination.
         public var pseudonymKey: [UInt8]?
+        /// Whether what the destination receives can say that a person's consent was withdrawn (the canonical
+        /// format can; the partner layouts have no such field). A withdrawal for one that cannot becomes a
+        /// dead letter, so that someone tells the partner by other means.
+        public var carriesConsent: Bool
 
         public init(
             name: String, destination: any RecordDestination, agreement: DataSharingAgreement?, retry: RetryPolicy,
-            pulledBy: [String] = [], pseudonymKey: [UInt8]? = nil
+            pulledBy: [String] = [], pseudonymKey: [UInt8]? = nil, carriesConsent: Bool = true
         ) {
             self.name = name
             self.destination = destination
@@ -32,6 +36,7 @@ public final class DeliveryService: @unchecked Sendable {
             self.retry = retry
             self.pulledBy = pulledBy
             self.pseudonymKey = pseudonymKey
+            self.carriesConsent = carriesConsent
         }
     }
 
@@ -168,8 +173,16 @@ public final class DeliveryService: @unchecked Sendable {
         let record: CanonicalRecord
         let fields: [String]
         do {
-            (record, fields) = try agreement.share(
-                try DataSharingAgreement.json(of: claim.payload), pseudonymKey: target.pseudonymKey)
+            let full = try DataSharingAgreement.json(of: claim.payload)
+            let isWithdrawal = Self.isWithdrawal(full)
+            if isWithdrawal && !target.carriesConsent {
+                let reason =
+                    "consent withdrawn: this destination's format cannot say so; tell the partner by other means"
+                return .settled(dead(claim, reason, [], log))
+            }
+            // A withdrawal of consent goes as a notice: the subject as the agreement knows it, and the consent.
+            (record, fields) = try (isWithdrawal ? agreement.withdrawalNotice : agreement).share(
+                full, pseudonymKey: target.pseudonymKey)
         } catch {
             return .settled(dead(claim, "cannot prepare the record", ["\(error)"], log))
         }
@@ -180,6 +193,14 @@ public final class DeliveryService: @unchecked Sendable {
             Send(
                 claim: claim, target: target, record: record, context: context, log: log, fields: fields,
                 isProbe: isProbe, roundStarted: now))
+    }
+
+    /// Whether a stored record is a person whose consent is withdrawn (`NewRecord.isWithdrawal`).
+    static func isWithdrawal(_ full: JSONValue) -> Bool {
+        guard case .object(let object) = full, object["recordType"] == .string("person"),
+            case .object(let consent)? = object["consent"]
+        else { return false }
+        return consent["status"] == .string("withdrawn")
     }
 
     /// Tells the loop guard of the sources that pull from a destination what this round is about to write

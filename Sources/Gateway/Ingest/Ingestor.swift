@@ -85,7 +85,10 @@ public struct Ingestor: Sendable {
         try conversion.run(reader: reader, writer: nil, report: &report) { item in
             encoder.encode(item.record)
             let payload = encoder.bytes
-            records.append(NewRecord(key: item.record.key, contentHash: sha256Hex(payload), payload: payload))
+            records.append(
+                NewRecord(
+                    key: item.record.key, contentHash: sha256Hex(payload), payload: payload,
+                    isWithdrawal: item.record.isConsentWithdrawal))
         }
 
         // A body with no acceptable record stores nothing: there is no batch to follow.

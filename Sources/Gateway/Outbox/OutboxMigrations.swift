@@ -27,6 +27,9 @@ enum OutboxMigrations {
         Step(
             version: 4, summary: "changed fields of pulled updates, and what the gateway wrote (loop guard)",
             sqlite: SourceSchema.loopGuardStatements, postgres: SourceSchema.loopGuardPostgresStatements),
+        Step(
+            version: 5, summary: "the crosswalk by record key (who holds a subject, for consent withdrawals)",
+            sqlite: crosswalkByKey, postgres: crosswalkByKey),
     ]
 
     static var latestVersion: Int {
@@ -91,6 +94,10 @@ enum OutboxMigrations {
     /// does, and it holds only waiting rows, not the delivered ones that pile up. SQLite claims one state at
     /// a time along `deliveries_due` and needs nothing more: the step is recorded there with no statement,
     /// so that both stores count the same versions.
+    /// Version 5: a withdrawal goes to every destination holding its subject, found by key alone (the
+    /// crosswalk's key begins with the destination).
+    private static let crosswalkByKey = ["CREATE INDEX IF NOT EXISTS crosswalk_by_key ON crosswalk (record_key)"]
+
     private static let waitingIndex = [
         "CREATE INDEX IF NOT EXISTS deliveries_waiting ON deliveries (next_attempt_at, id) "
             + "WHERE state IN ('queued', 'failed')"

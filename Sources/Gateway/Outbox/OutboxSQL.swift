@@ -16,6 +16,9 @@ enum OutboxSQL {
         + "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.record_id = records.id AND d.state <> 'delivered') "
         + "RETURNING records.id"
 
+    /// The destinations holding record key `?1`, in name order: where a withdrawal of its consent goes.
+    static let holders = "SELECT destination FROM crosswalk WHERE record_key = ?1 ORDER BY destination"
+
     /// At most `?2` batches received before `?1` whose every delivery is delivered (or that have none).
     static let prunableBatches =
         "SELECT b.id FROM batches b WHERE b.received_at < ?1 AND NOT EXISTS (SELECT 1 FROM records r "

@@ -1,4 +1,5 @@
 import Foundation
+import PrimesModel
 
 /// The durable outbox: batches, records, deliveries per destination, the crosswalk and dead letters.
 ///
@@ -75,16 +76,20 @@ public struct NewRecord: Sendable {
     /// For a pulled record: a hash per top-level canonical field (`FieldHashes`), which the source's cursor
     /// keeps to tell the next pull's changes apart. Not stored with the record.
     public var fieldHashes: [String: String]?
+    /// A person whose consent is withdrawn: the record goes, as a withdrawal notice, to every destination the
+    /// crosswalk says holds its key, and to no other, whatever the batch's destinations.
+    public var isWithdrawal: Bool
 
     public init(
         key: String?, contentHash: String, payload: [UInt8], changedFields: [String]? = nil,
-        fieldHashes: [String: String]? = nil
+        fieldHashes: [String: String]? = nil, isWithdrawal: Bool = false
     ) {
         self.key = key
         self.contentHash = contentHash
         self.payload = payload
         self.changedFields = changedFields
         self.fieldHashes = fieldHashes
+        self.isWithdrawal = isWithdrawal
     }
 }
 
@@ -189,5 +194,13 @@ public struct DeliveryCount: Sendable, Codable, Equatable {
         self.destination = destination
         self.state = state
         self.count = count
+    }
+}
+
+extension CanonicalRecord {
+    /// A person with a key whose consent is withdrawn (`consent.status` `withdrawn`): stored as a withdrawal.
+    var isConsentWithdrawal: Bool {
+        guard case .person(let person) = self, key != nil else { return false }
+        return person.consent?.status == "withdrawn"
     }
 }

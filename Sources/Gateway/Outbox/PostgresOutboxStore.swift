@@ -125,18 +125,23 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
             ])
         let destinations = SQLValue.text(PostgresArray.text(batch.destinations))
         var unchanged = 0
-        for start in stride(from: 0, to: batch.records.count, by: Self.recordsPerStatement) {
-            let chunk = batch.records[start..<min(start + Self.recordsPerStatement, batch.records.count)]
+        var start = 0
+        while start < batch.records.count {
+            // A withdrawal has destinations of its own (those holding its subject): written on its own.
+            if batch.records[start].isWithdrawal {
+                unchanged += try insertWithdrawal(batch.records[start], position: start, of: batch, on: connection)
+                start += 1
+                continue
+            }
+            var end = start
+            while end < batch.records.count && end - start < Self.recordsPerStatement
+                && !batch.records[end].isWithdrawal
+            {
+                end += 1
+            }
+            let chunk = batch.records[start..<end]
             let payloads = try chunk.enumerated().map { (offset, record) throws(StoreError) -> String in
-                // Sealed payloads travel as base64 text, decoded by the server.
-                if let seal {
-                    return Data(seal.seal(record.payload, contentHash: record.contentHash)).base64EncodedString()
-                }
-                // Canonical payloads are JSON, so UTF-8 text; anything else is refused, never mangled.
-                guard let text = String(bytes: record.payload, encoding: .utf8) else {
-                    throw StoreError(operation: "enqueue", message: "record #\(start + offset) is not UTF-8 text")
-                }
-                return text
+                try payloadText(record, position: start + offset)
             }
             // Keys by record, then by destination in the batch's order: `(position - start) * count + n`.
             let keys = chunk.flatMap { record in
@@ -177,8 +182,58 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
                     .text(PostgresArray.text(chunk.map { ChangedFields.column($0.changedFields) })),
                 ])
             unchanged += rows.filter { $0.first?.integer == 1 }.count
+            start = end
         }
         return BatchSummary(batch: batch.id, accepted: batch.records.count, unchanged: unchanged)
+    }
+
+    /// A payload as the insert statements pass it: sealed payloads as base64 text (the server decodes it),
+    /// canonical payloads as the UTF-8 text of their JSON; anything else is refused, never mangled.
+    private func payloadText(_ record: NewRecord, position: Int) throws(StoreError) -> String {
+        if let seal { return Data(seal.seal(record.payload, contentHash: record.contentHash)).base64EncodedString() }
+        guard let text = String(bytes: record.payload, encoding: .utf8) else {
+            throw StoreError(operation: "enqueue", message: "record #\(position) is not UTF-8 text")
+        }
+        return text
+    }
+
+    /// Inserts a withdrawal with a delivery to each destination holding its key; returns how many of those
+    /// already hold this very content.
+    private func insertWithdrawal(
+        _ record: NewRecord, position: Int, of batch: NewBatch, on connection: PostgresConnection
+    ) throws -> Int {
+        let now = Date().timeIntervalSince1970
+        let payload = seal == nil ? "convert_to($5, 'UTF8')" : "decode($5, 'base64')"
+        let inserted = try connection.query(
+            "INSERT INTO records (batch_id, position, record_key, content_hash, payload, changed_fields) "
+                + "VALUES ($1, $2, $3, $4, \(payload), $6) RETURNING id",
+            [
+                .text(batch.id), .integer(Int64(position)), record.key.map(SQLValue.text) ?? .null,
+                .text(record.contentHash), .text(try payloadText(record, position: position)),
+                ChangedFields.column(record.changedFields).map(SQLValue.text) ?? .null,
+            ])
+        guard let recordId = inserted.first?.first?.integer, let key = record.key else { return 0 }
+        var unchanged = 0
+        let holders = try connection.query(
+            OutboxSQL.postgres(OutboxSQL.holders) + " FOR SHARE", [.text(key)]
+        ).compactMap { $0.first?.text }
+        for destination in holders {
+            let held = try connection.query(
+                "SELECT content_hash FROM crosswalk WHERE destination = $1 AND record_key = $2",
+                [.text(destination), .text(key)]
+            ).first?.first?.text
+            let isUnchanged = held == record.contentHash
+            if isUnchanged { unchanged += 1 }
+            try connection.query(
+                "INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, lease_until, "
+                    + "idempotency_key, unchanged) VALUES ($1, $2, $3, 0, $4, 0, $5, $6)",
+                [
+                    .integer(recordId), .text(destination), .text(isUnchanged ? "delivered" : "queued"), .real(now),
+                    .text(SQLiteOutboxStore.idempotencyKey(destination: destination, record: record)),
+                    .integer(isUnchanged ? 1 : 0),
+                ])
+        }
+        return unchanged
     }
 
     public func claimDue(limit: Int, lease: Double, now: Double) throws -> [ClaimedDelivery] {

@@ -86,7 +86,12 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
                     ChangedFields.column(record.changedFields).map(SQLValue.text) ?? .null,
                 ])
             let recordId = connection.lastInsertedRow
-            for destination in batch.destinations {
+            let destinations =
+                record.isWithdrawal
+                ? try record.key.map { key in
+                    try connection.query(OutboxSQL.holders, [.text(key)]).compactMap { $0.first?.text }
+                } ?? [] : batch.destinations
+            for destination in destinations {
                 let held = try record.key.map { key in try heldHash(destination: destination, key: key) }
                 let isUnchanged = held == record.contentHash
                 if isUnchanged { unchanged += 1 }

@@ -16,7 +16,8 @@ enum PulledRecords {
             records.append(
                 NewRecord(
                     key: key, contentHash: content.hash(of: item.record), payload: encoder.bytes,
-                    fieldHashes: key == nil ? nil : FieldHashes.of(item.record)))
+                    fieldHashes: key == nil ? nil : FieldHashes.of(item.record),
+                    isWithdrawal: item.record.isConsentWithdrawal))
         }
         return records
     }
