@@ -2,16 +2,18 @@ import CommandLineSupport
 import Foundation
 import Gateway
 
-/// `primes-gateway outbox status|dead-letters|replay ID|ledger`: looks into the outbox of a configuration, or
-/// checks its disclosure ledger.
+/// `primes-gateway outbox status|dead-letters|replay ID|dismiss ID|ledger`: looks into the outbox of a
+/// configuration, sends a dead letter again or closes it, or checks the disclosure ledger.
 enum OutboxCommand {
     static let spec = CommandSpec(
         name: "outbox",
-        summary: "show the outbox (status, dead-letters), replay a dead letter (replay ID), check the ledger (ledger)",
+        summary:
+            "show the outbox (status, dead-letters), replay or dismiss a dead letter (replay ID, dismiss ID), "
+            + "check the ledger (ledger)",
         options: [.init("config", value: "FILE", required: true, help: "the gateway's configuration file")],
         positionals: [
-            .init("ACTION", optional: false, help: "status, dead-letters, replay or ledger"),
-            .init("ID", help: "the dead letter to replay"),
+            .init("ACTION", optional: false, help: "status, dead-letters, replay, dismiss or ledger"),
+            .init("ID", help: "the dead letter to replay or dismiss"),
         ]
     )
 
@@ -38,21 +40,35 @@ enum OutboxCommand {
                 for detail in letter.details { print("\t\t\(detail)") }
             }
         case "replay":
-            guard arguments.positionals.count == 2, let id = Int64(arguments.positionals[1]) else {
-                throw UsageError.missingArgument("ID (a dead letter's number)", command: spec.name)
-            }
+            let id = try deadLetterNumber(arguments)
             let store = try GatewayRuntime.openStore(for: configuration)
             guard try store.replay(deadLetter: id, now: Date().timeIntervalSince1970) else {
                 printError("no dead letter \(id) waiting for a replay")
                 return ExitCode.recordsRejected
             }
             print("dead letter \(id) is queued again; a running server or the next push delivers it")
+        case "dismiss":
+            let id = try deadLetterNumber(arguments)
+            let store = try GatewayRuntime.openStore(for: configuration)
+            guard try store.dismiss(deadLetter: id, now: Date().timeIntervalSince1970) else {
+                printError("no open dead letter \(id)")
+                return ExitCode.recordsRejected
+            }
+            print("dead letter \(id) is dismissed: its record will not be sent to that destination")
         case "ledger":
             return try checkLedger(configuration)
         default:
             throw UsageError.unexpectedArgument(action, command: spec.name)
         }
         return ExitCode.success
+    }
+
+    /// The dead letter's number, the second positional argument.
+    private static func deadLetterNumber(_ arguments: ParsedArguments) throws -> Int64 {
+        guard arguments.positionals.count == 2, let id = Int64(arguments.positionals[1]) else {
+            throw UsageError.missingArgument("ID (a dead letter's number)", command: spec.name)
+        }
+        return id
     }
 
     /// Verifies every ledger file's chain: exit 0 when all hold, 1 naming the first broken line of each that

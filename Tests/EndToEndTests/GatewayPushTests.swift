@@ -94,6 +94,26 @@ import Testing
         #expect(
             try ProcessRunner.gateway(["outbox", "dead-letters", "--config", config]).standardOutput
                 == "no dead letters\n")
+
+        // Pushed again, the replayed delivery and the new one are dead again; dismissed, each is closed.
+        _ = try ProcessRunner.gateway([
+            "push", "--config", config, "--destination", "unagreed", "--from", "canonical", fixture,
+        ])
+        let again = try ProcessRunner.gateway(["outbox", "dead-letters", "--config", config]).standardOutput
+        let ids = again.split(separator: "\n").compactMap { $0.split(separator: "\t").first.map(String.init) }
+            .filter { Int($0) != nil }
+        #expect(ids.count == 2)
+        for id in ids {
+            let dismiss = try ProcessRunner.gateway(["outbox", "dismiss", id, "--config", config])
+            #expect(dismiss.status == 0)
+            #expect(dismiss.standardOutput.contains("dismissed"))
+        }
+        #expect(try ProcessRunner.gateway(["outbox", "dismiss", ids[0], "--config", config]).status == 1)
+        let status = try ProcessRunner.gateway(["outbox", "status", "--config", config]).standardOutput
+        #expect(status.contains("dismissed"))
+        #expect(
+            try ProcessRunner.gateway(["outbox", "dead-letters", "--config", config]).standardOutput
+                == "no dead letters\n")
     }
 
     @Test func aBadConfigurationNamesFileLineAndKey() throws {

@@ -104,6 +104,8 @@ import Testing
         #expect(api.handle(Self.request("GET", "/v1/dead-letters", token: "office-token")).status == 403)
         #expect(api.handle(Self.request("GET", "/v1/dead-letters", token: "operator-token")).status == 200)
         #expect(api.handle(Self.request("POST", "/v1/dead-letters/42/replay", token: "operator-token")).status == 404)
+        #expect(api.handle(Self.request("POST", "/v1/dead-letters/42/dismiss", token: "operator-token")).status == 404)
+        #expect(api.handle(Self.request("POST", "/v1/dead-letters/42/dismiss", token: "office-token")).status == 403)
         #expect(api.handle(Self.request("POST", "/v1/records/no-such-format", token: "office-token")).status == 404)
         // A format the gateway knows but the client was not given.
         #expect(api.handle(Self.request("POST", "/v1/records/scope-csv", token: "office-token")).status == 403)

@@ -190,6 +190,29 @@ import Testing
         #expect(again.unchanged == 2)
     }
 
+    /// An operator closes a dead letter: it leaves the list, its delivery is dismissed (never claimed, done for
+    /// retention), and it can be neither replayed nor dismissed again.
+    @Test(arguments: StoreKind.underTest) func aDismissedDeadLetterIsClosedForGood(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
+        try Self.enqueue(store, "b1")
+        let now = Date().timeIntervalSince1970
+        let claimed = try store.claimDue(limit: 10, lease: 30, now: now + 1)
+        try store.complete(
+            claimed.map { DeliveryOutcome(delivery: $0, result: .dead(reason: "HTTP 422", details: [])) }, now: now)
+        let letter = try #require(try store.deadLetters(limit: 10).first)
+
+        #expect(try store.dismiss(deadLetter: letter.id, now: now + 2))
+        #expect(try !store.dismiss(deadLetter: letter.id, now: now + 3))
+        #expect(try !store.replay(deadLetter: letter.id, now: now + 3))
+        #expect(try store.deadLetters(limit: 10).isEmpty)
+        #expect(try store.batch("b1")?.records.flatMap(\.deliveries).map(\.state) == [.dismissed])
+        #expect(try store.claimDue(limit: 10, lease: 30, now: now + 600).isEmpty)
+        #expect(try store.counts() == [DeliveryCount(destination: "a", state: .dismissed, count: 1)])
+        #expect(try store.erasePayloads(receivedBefore: now + 60) == 1)
+        #expect(try store.pruneBatches(receivedBefore: now + 60, limit: 10) == 1)
+    }
+
     @Test(arguments: StoreKind.underTest) func aRetryWaitsForItsNextAttempt(kind: StoreKind) throws {
         let outbox = try OutboxUnderTest(kind)
         let store = try outbox.open()

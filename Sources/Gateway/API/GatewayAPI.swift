@@ -112,6 +112,12 @@ public final class GatewayAPI: Sendable {
                 authorised(request, log: &log) { client, log in .ready(replay(captured[0], client: client, log: log)) }
             )
         }
+        if post, let captured = Self.match(parts, "v1", "dead-letters", nil, "dismiss") {
+            return (
+                "/v1/dead-letters/{id}/dismiss",
+                authorised(request, log: &log) { client, log in .ready(dismiss(captured[0], client: client, log: log)) }
+            )
+        }
         return (
             "unmatched",
             .ready(APIErrorList.response(404, "not_found", "no such endpoint: \(request.method) \(request.path)"))
@@ -295,6 +301,25 @@ public final class GatewayAPI: Sendable {
             return .json(200, ["deadLetters": try runtime.store.deadLetters(limit: 1000)])
         } catch {
             return APIErrorList.response(503, "store_unavailable", "the outbox store cannot be read")
+        }
+    }
+
+    /// Closes a dead letter without sending it (an operator told the partner by other means): 200.
+    private func dismiss(_ id: String, client: GatewayConfiguration.Client, log: Logger) -> HTTPResponse {
+        guard client.isOperator else {
+            return APIErrorList.response(403, "forbidden", "client \(client.name) is not an operator")
+        }
+        guard let number = Int64(id) else {
+            return APIErrorList.response(404, "not_found", "no dead letter \(id)")
+        }
+        do {
+            guard try runtime.store.dismiss(deadLetter: number, now: Date().timeIntervalSince1970) else {
+                return APIErrorList.response(404, "not_found", "no open dead letter \(id)")
+            }
+            log.info("dead_letter.dismissed", ["dead_letter.id": .safe(id)])
+            return .json(200, ["dismissed": number])
+        } catch {
+            return APIErrorList.response(503, "store_unavailable", "the outbox store cannot be written")
         }
     }
 

@@ -28,8 +28,10 @@ enum OutboxMigrations {
             version: 4, summary: "changed fields of pulled updates, and what the gateway wrote (loop guard)",
             sqlite: SourceSchema.loopGuardStatements, postgres: SourceSchema.loopGuardPostgresStatements),
         Step(
-            version: 5, summary: "the crosswalk by record key (who holds a subject, for consent withdrawals)",
-            sqlite: crosswalkByKey, postgres: crosswalkByKey),
+            version: 5,
+            summary: "the crosswalk by record key (consent withdrawals); dead letters dismissed by an operator",
+            sqlite: crosswalkByKey + ["ALTER TABLE dead_letters ADD COLUMN dismissed_at REAL"],
+            postgres: crosswalkByKey + ["ALTER TABLE dead_letters ADD COLUMN dismissed_at DOUBLE PRECISION"]),
     ]
 
     static var latestVersion: Int {

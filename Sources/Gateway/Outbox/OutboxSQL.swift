@@ -13,21 +13,25 @@ enum OutboxSQL {
     static let erasePayloads =
         "UPDATE records SET payload = ?2 WHERE length(payload) > 0 "
         + "AND batch_id IN (SELECT id FROM batches WHERE received_at < ?1) "
-        + "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.record_id = records.id AND d.state <> 'delivered') "
+        + "AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.record_id = records.id "
+        + "AND d.state NOT IN ('delivered', 'dismissed')) "
         + "RETURNING records.id"
 
     /// The destinations holding record key `?1`, in name order: where a withdrawal of its consent goes.
     static let holders = "SELECT destination FROM crosswalk WHERE record_key = ?1 ORDER BY destination"
 
-    /// At most `?2` batches received before `?1` whose every delivery is delivered (or that have none).
+    /// At most `?2` batches received before `?1` whose every delivery is delivered or dismissed (or that have
+    /// none).
     static let prunableBatches =
         "SELECT b.id FROM batches b WHERE b.received_at < ?1 AND NOT EXISTS (SELECT 1 FROM records r "
-        + "JOIN deliveries d ON d.record_id = r.id WHERE r.batch_id = b.id AND d.state <> 'delivered') LIMIT ?2"
+        + "JOIN deliveries d ON d.record_id = r.id WHERE r.batch_id = b.id AND d.state NOT IN ('delivered', 'dismissed')) "
+        + "LIMIT ?2"
 
-    /// A row when batch `?1` has a delivery that is not delivered: looked at again in the deleting transaction.
+    /// A row when batch `?1` has a delivery neither delivered nor dismissed: looked at again in the deleting
+    /// transaction.
     static let batchStillWaiting =
         "SELECT 1 FROM records r JOIN deliveries d ON d.record_id = r.id "
-        + "WHERE r.batch_id = ?1 AND d.state <> 'delivered' LIMIT 1"
+        + "WHERE r.batch_id = ?1 AND d.state NOT IN ('delivered', 'dismissed') LIMIT 1"
 
     /// Deletes batch `?1` and its rows, children first; the last returns the batch's id when it was there.
     static let pruneBatch = [
@@ -68,7 +72,16 @@ enum OutboxSQL {
     static let deadLetters =
         "SELECT l.id, l.delivery_id, r.batch_id, l.destination, l.reason, l.details, l.created_at "
         + "FROM dead_letters l JOIN deliveries d ON d.id = l.delivery_id "
-        + "JOIN records r ON r.id = d.record_id WHERE l.replayed_at IS NULL ORDER BY l.id LIMIT ?1"
+        + "JOIN records r ON r.id = d.record_id WHERE l.replayed_at IS NULL AND l.dismissed_at IS NULL "
+        + "ORDER BY l.id LIMIT ?1"
+
+    /// Closes open dead letter `?2` at `?1`, returning its delivery.
+    static let dismissDeadLetter =
+        "UPDATE dead_letters SET dismissed_at = ?1 WHERE id = ?2 AND replayed_at IS NULL AND dismissed_at IS NULL "
+        + "RETURNING delivery_id"
+
+    /// Marks delivery `?1` dismissed.
+    static let dismissDelivery = "UPDATE deliveries SET state = 'dismissed' WHERE id = ?1"
 
     static func deadLetter(_ row: [SQLValue]) -> DeadLetter {
         let details = (row[5].text).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) }

@@ -26,6 +26,9 @@ public protocol OutboxStore: AnyObject, Sendable {
     func deadLetters(limit: Int) throws -> [DeadLetter]
     /// Puts a dead letter's delivery back in the queue with its attempts reset; false when no such letter.
     func replay(deadLetter id: Int64, now: Double) throws -> Bool
+    /// Closes a dead letter without sending it again: its delivery becomes `dismissed`. False when no such
+    /// letter is open.
+    func dismiss(deadLetter id: Int64, now: Double) throws -> Bool
     /// Deliveries per destination and state, for `outbox status` and the queue-depth gauge.
     func counts() throws -> [DeliveryCount]
     /// Empties the payload of every record received before `receivedBefore` that every destination has
@@ -150,6 +153,9 @@ public struct DeliveryOutcome: Sendable {
 /// The states of a delivery, as stored and as `GET /v1/batches/{id}` shows them.
 public enum DeliveryState: String, Sendable, Codable, CaseIterable {
     case queued, delivering, delivered, failed, dead
+    /// A dead letter an operator closed without sending it again (the partner was told by other means, or
+    /// the record is not to go): never claimed again, and done as far as retention is concerned.
+    case dismissed
 }
 
 public struct BatchStatus: Sendable, Codable, Equatable {

@@ -394,7 +394,7 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
             guard
                 let delivery = try connection.query(
                     "UPDATE dead_letters SET replayed_at = $1 WHERE id = $2 AND replayed_at IS NULL "
-                        + "RETURNING delivery_id",
+                        + "AND dismissed_at IS NULL RETURNING delivery_id",
                     [.real(now), .integer(id)]
                 ).first?.first?.integer
             else { return false }
@@ -402,6 +402,19 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
                 "UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_at = $1, last_error = NULL "
                     + "WHERE id = $2",
                 [.real(now), .integer(delivery)])
+            return true
+        }
+    }
+
+    public func dismiss(deadLetter id: Int64, now: Double) throws -> Bool {
+        try withTransaction { connection in
+            // As for a replay, the row lock makes two operators closing the same letter at once close it once.
+            guard
+                let delivery = try connection.query(
+                    OutboxSQL.postgres(OutboxSQL.dismissDeadLetter), [.real(now), .integer(id)]
+                ).first?.first?.integer
+            else { return false }
+            try connection.query(OutboxSQL.postgres(OutboxSQL.dismissDelivery), [.integer(delivery)])
             return true
         }
     }

@@ -240,7 +240,8 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
             try connection.transaction {
                 guard
                     let delivery = try connection.query(
-                        "SELECT delivery_id FROM dead_letters WHERE id = ?1 AND replayed_at IS NULL", [.integer(id)]
+                        "SELECT delivery_id FROM dead_letters WHERE id = ?1 AND replayed_at IS NULL "
+                            + "AND dismissed_at IS NULL", [.integer(id)]
                     ).first?.first?.integer
                 else { return false }
                 try connection.query(
@@ -249,6 +250,20 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
                     "UPDATE deliveries SET state = 'queued', attempts = 0, next_attempt_at = ?1, last_error = NULL "
                         + "WHERE id = ?2",
                     [.real(now), .integer(delivery)])
+                return true
+            }
+        }
+    }
+
+    public func dismiss(deadLetter id: Int64, now: Double) throws -> Bool {
+        try locked {
+            try connection.transaction {
+                guard
+                    let delivery = try connection.query(
+                        OutboxSQL.dismissDeadLetter, [.real(now), .integer(id)]
+                    ).first?.first?.integer
+                else { return false }
+                try connection.query(OutboxSQL.dismissDelivery, [.integer(delivery)])
                 return true
             }
         }
