@@ -39,22 +39,19 @@ enum OutboxCommand {
                 print("\(letter.id)\t\(letter.destination)\tbatch \(letter.batch)\t\(letter.reason)")
                 for detail in letter.details { print("\t\t\(detail)") }
             }
-        case "replay":
+        case "replay", "dismiss":
             let id = try deadLetterNumber(arguments)
             let store = try GatewayRuntime.openStore(for: configuration)
-            guard try store.replay(deadLetter: id, now: Date().timeIntervalSince1970) else {
-                printError("no dead letter \(id) waiting for a replay")
+            let now = Date().timeIntervalSince1970
+            let replay = action == "replay"
+            guard try replay ? store.replay(deadLetter: id, now: now) : store.dismiss(deadLetter: id, now: now) else {
+                printError(replay ? "no dead letter \(id) waiting for a replay" : "no open dead letter \(id)")
                 return ExitCode.recordsRejected
             }
-            print("dead letter \(id) is queued again; a running server or the next push delivers it")
-        case "dismiss":
-            let id = try deadLetterNumber(arguments)
-            let store = try GatewayRuntime.openStore(for: configuration)
-            guard try store.dismiss(deadLetter: id, now: Date().timeIntervalSince1970) else {
-                printError("no open dead letter \(id)")
-                return ExitCode.recordsRejected
-            }
-            print("dead letter \(id) is dismissed: its record will not be sent to that destination")
+            print(
+                replay
+                    ? "dead letter \(id) is queued again; a running server or the next push delivers it"
+                    : "dead letter \(id) is dismissed: its record will not be sent to that destination")
         case "ledger":
             return try checkLedger(configuration)
         default:

@@ -49,11 +49,7 @@ import Testing
 
     @Test func theNoticeCarriesTheSubjectAsTheAgreementKnowsItAndTheConsentOnly() throws {
         let folder = try TemporaryDirectory()
-        let agreement = try DataSharingAgreement.load(
-            path: RepositoryPaths.mappings.appendingPathComponent("agreements/sample-case-referral.yaml").path)
-        let sink = try FileDestination(
-            directory: folder.path("drop"),
-            encoder: PayloadEncoder(formatName: "canonical", environment: TestEnvironment.adapters))
+        let (agreement, sink) = try DeliveryServiceTests.caseReferralSink(in: folder)
         let store = try SQLiteOutboxStore(path: folder.path("outbox.sqlite"))
         let ledger = try DisclosureLedger(directory: folder.path("ledger"))
         let service = DeliveryService(

@@ -65,13 +65,19 @@ final class ScriptedPartner: RecordDestination, @unchecked Sendable {
         return (ingestor, service, result)
     }
 
-    @Test func aRecordWithEveryFieldReachesAFileSinkWithOnlyTheAgreedFields() throws {
-        let folder = try TemporaryDirectory()
+    /// The sample case-referral agreement and a file sink writing canonical records into `folder/drop`.
+    static func caseReferralSink(in folder: TemporaryDirectory) throws -> (DataSharingAgreement, FileDestination) {
         let agreement = try DataSharingAgreement.load(
             path: RepositoryPaths.mappings.appendingPathComponent("agreements/sample-case-referral.yaml").path)
         let sink = try FileDestination(
             directory: folder.path("drop"),
             encoder: PayloadEncoder(formatName: "canonical", environment: TestEnvironment.adapters))
+        return (agreement, sink)
+    }
+
+    @Test func aRecordWithEveryFieldReachesAFileSinkWithOnlyTheAgreedFields() throws {
+        let folder = try TemporaryDirectory()
+        let (agreement, sink) = try Self.caseReferralSink(in: folder)
         let (ingestor, service) = try Self.setUp(
             folder, targets: [.init(name: "drop", destination: sink, agreement: agreement, retry: Self.quickRetry)])
 

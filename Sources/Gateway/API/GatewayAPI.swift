@@ -304,38 +304,48 @@ public final class GatewayAPI: Sendable {
         }
     }
 
-    /// Closes a dead letter without sending it (an operator told the partner by other means): 200.
-    private func dismiss(_ id: String, client: GatewayConfiguration.Client, log: Logger) -> HTTPResponse {
-        guard client.isOperator else {
-            return APIErrorList.response(403, "forbidden", "client \(client.name) is not an operator")
-        }
-        guard let number = Int64(id) else {
-            return APIErrorList.response(404, "not_found", "no dead letter \(id)")
-        }
-        do {
-            guard try runtime.store.dismiss(deadLetter: number, now: Date().timeIntervalSince1970) else {
-                return APIErrorList.response(404, "not_found", "no open dead letter \(id)")
-            }
-            log.info("dead_letter.dismissed", ["dead_letter.id": .safe(id)])
-            return .json(200, ["dismissed": number])
-        } catch {
-            return APIErrorList.response(503, "store_unavailable", "the outbox store cannot be written")
-        }
+    /// Queues a dead letter's delivery again: 202.
+    private func replay(_ id: String, client: GatewayConfiguration.Client, log: Logger) -> HTTPResponse {
+        settle(deadLetter: id, client: client, log: log, as: .replay)
     }
 
-    private func replay(_ id: String, client: GatewayConfiguration.Client, log: Logger) -> HTTPResponse {
+    /// Closes a dead letter without sending it (an operator told the partner by other means): 200.
+    private func dismiss(_ id: String, client: GatewayConfiguration.Client, log: Logger) -> HTTPResponse {
+        settle(deadLetter: id, client: client, log: log, as: .dismissal)
+    }
+
+    /// What an operator does with a dead letter.
+    private enum Settlement {
+        case replay, dismissal
+    }
+
+    /// Replays or dismisses dead letter `id` for an operator client; 403 for another, 404 for a letter that is
+    /// not open.
+    private func settle(
+        deadLetter id: String, client: GatewayConfiguration.Client, log: Logger, as settlement: Settlement
+    ) -> HTTPResponse {
         guard client.isOperator else {
             return APIErrorList.response(403, "forbidden", "client \(client.name) is not an operator")
         }
         guard let number = Int64(id) else {
             return APIErrorList.response(404, "not_found", "no dead letter \(id)")
         }
+        let now = Date().timeIntervalSince1970
         do {
-            guard try runtime.store.replay(deadLetter: number, now: Date().timeIntervalSince1970) else {
-                return APIErrorList.response(404, "not_found", "no dead letter \(id) waiting for a replay")
+            switch settlement {
+            case .replay:
+                guard try runtime.store.replay(deadLetter: number, now: now) else {
+                    return APIErrorList.response(404, "not_found", "no dead letter \(id) waiting for a replay")
+                }
+                log.info("dead_letter.replayed", ["dead_letter.id": .safe(id)])
+                return .json(202, ["replayed": number])
+            case .dismissal:
+                guard try runtime.store.dismiss(deadLetter: number, now: now) else {
+                    return APIErrorList.response(404, "not_found", "no open dead letter \(id)")
+                }
+                log.info("dead_letter.dismissed", ["dead_letter.id": .safe(id)])
+                return .json(200, ["dismissed": number])
             }
-            log.info("dead_letter.replayed", ["dead_letter.id": .safe(id)])
-            return .json(202, ["replayed": number])
         } catch {
             return APIErrorList.response(503, "store_unavailable", "the outbox store cannot be written")
         }
