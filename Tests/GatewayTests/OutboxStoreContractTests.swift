@@ -146,6 +146,18 @@ import Testing
         #expect(replayed.first?.payload == Self.record("p2", "x").payload)
     }
 
+    /// More records than SQLite empties in one transaction: each chunk is found and emptied in turn.
+    @Test(arguments: StoreKind.underTest) func payloadsAreErasedBeyondOneChunk(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
+        let count = SQLiteOutboxStore.eraseChunk + 5
+        try Self.enqueue(store, "big", (0..<count).map { Self.record("p\($0)", "x") }, to: [])
+        let now = Date().timeIntervalSince1970
+        #expect(try store.erasePayloads(receivedBefore: now + 60) == count)
+        #expect(try outbox.storedPayloads().allSatisfy(\.isEmpty))
+        #expect(try store.erasePayloads(receivedBefore: now + 60) == 0)
+    }
+
     /// Old batches go whole once every destination has them, whatever happened on the way (a dead letter
     /// replayed); a batch still waiting or dead, and a recent one, stay; the crosswalk stays for them all.
     @Test(arguments: StoreKind.underTest) func onlyOldBatchesEveryDestinationHasArePruned(kind: StoreKind) throws {

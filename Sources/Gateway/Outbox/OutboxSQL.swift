@@ -17,6 +17,18 @@ enum OutboxSQL {
         + "AND d.state NOT IN ('delivered', 'dismissed')) "
         + "RETURNING records.id"
 
+    /// At most `?2` records received before `?1` with a payload and every delivery done: `erasePayloads`'s
+    /// rows, found apart so that SQLite looks for them without its write lock.
+    static let erasableRecords =
+        "SELECT r.id FROM batches b JOIN records r ON r.batch_id = b.id WHERE b.received_at < ?1 "
+        + "AND length(r.payload) > 0 AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.record_id = r.id "
+        + "AND d.state NOT IN ('delivered', 'dismissed')) LIMIT ?2"
+
+    /// Empties (to `?2`) the payload of record `?1` when every delivery of it is done.
+    static let eraseRecord =
+        "UPDATE records SET payload = ?2 WHERE id = ?1 AND length(payload) > 0 AND NOT EXISTS (SELECT 1 FROM "
+        + "deliveries d WHERE d.record_id = records.id AND d.state NOT IN ('delivered', 'dismissed')) RETURNING id"
+
     /// The destinations holding record key `?1`, in name order: where a withdrawal of its consent goes.
     static let holders = "SELECT destination FROM crosswalk WHERE record_key = ?1 ORDER BY destination"
 

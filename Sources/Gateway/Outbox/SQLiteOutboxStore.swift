@@ -269,12 +269,34 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
         }
     }
 
+    /// Records looked for by the reading connection at a time, then emptied in one write transaction: one
+    /// statement over the whole store held SQLite's write lock, and so every ingest, for as long as it ran.
+    static let eraseChunk = 1000
+
     public func erasePayloads(receivedBefore: Double) throws -> Int {
-        try locked {
-            try connection.transaction {
-                try connection.query(OutboxSQL.erasePayloads, [.real(receivedBefore), .blob([])]).count
+        var erased = 0
+        while true {
+            let candidates: [[SQLValue]]
+            readerLock.lock()
+            do {
+                defer { readerLock.unlock() }
+                candidates = try reader.query(
+                    OutboxSQL.erasableRecords, [.real(receivedBefore), .integer(Int64(Self.eraseChunk))])
             }
+            let ids = candidates.compactMap { $0.first?.integer }
+            guard !ids.isEmpty else { break }
+            let emptied = try locked {
+                try connection.transaction {
+                    try ids.reduce(0) { count, id in
+                        count + (try connection.query(OutboxSQL.eraseRecord, [.integer(id), .blob([])]).count)
+                    }
+                }
+            }
+            erased += emptied
+            // A short chunk was the last; one that emptied nothing would only find the same rows again.
+            if ids.count < Self.eraseChunk || emptied == 0 { break }
         }
+        return erased
     }
 
     public func pruneBatches(receivedBefore: Double, limit: Int) throws -> Int {
