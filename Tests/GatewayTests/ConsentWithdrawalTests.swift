@@ -47,6 +47,22 @@ import Testing
         #expect(status.records.flatMap(\.deliveries).allSatisfy { $0.state == .queued })
     }
 
+    @Test(arguments: StoreKind.underTest) func aPulledWithdrawalIsNotSentBackWhereItCameFrom(kind: StoreKind) throws {
+        let outbox = try OutboxUnderTest(kind)
+        let store = try outbox.open()
+        try OutboxStoreContractTests.enqueue(
+            store, "first", [OutboxStoreContractTests.record("p1", "x")], to: ["a", "b"])
+        try Self.deliverAll(store)
+        var withdrawal = OutboxStoreContractTests.record("p1", "withdrawn")
+        withdrawal.isWithdrawal = true
+        // Pulled from the system destination b stands for.
+        _ = try store.enqueue(
+            NewBatch(
+                id: "pulled", client: "sync:b", sourceFormat: "canonical", records: [withdrawal], destinations: [],
+                origins: ["b"]))
+        #expect(try store.batch("pulled")?.records.first?.deliveries.map(\.destination) == ["a"])
+    }
+
     @Test func theNoticeCarriesTheSubjectAsTheAgreementKnowsItAndTheConsentOnly() throws {
         let folder = try TemporaryDirectory()
         let (agreement, sink) = try DeliveryServiceTests.caseReferralSink(in: folder)

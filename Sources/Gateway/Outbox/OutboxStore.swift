@@ -51,10 +51,12 @@ public struct NewBatch: Sendable {
     /// How many records of the request were rejected before the store (they are not stored).
     public var rejectedCount: Int
     public var destinations: [String]
+    /// Destinations that are the system the batch was pulled from: a withdrawal is not sent back there.
+    public var origins: [String]
 
     public init(
         id: String, client: String, sourceFormat: String, records: [NewRecord], rejectedCount: Int = 0,
-        destinations: [String]
+        destinations: [String], origins: [String] = []
     ) {
         self.id = id
         self.client = client
@@ -62,6 +64,7 @@ public struct NewBatch: Sendable {
         self.records = records
         self.rejectedCount = rejectedCount
         self.destinations = destinations
+        self.origins = origins
     }
 }
 
@@ -80,7 +83,8 @@ public struct NewRecord: Sendable {
     /// keeps to tell the next pull's changes apart. Not stored with the record.
     public var fieldHashes: [String: String]?
     /// A person whose consent is withdrawn: the record goes, as a withdrawal notice, to every destination the
-    /// crosswalk says holds its key, and to no other, whatever the batch's destinations.
+    /// crosswalk says holds its key (but the batch's `origins`), and to no other, whatever the batch's
+    /// destinations.
     public var isWithdrawal: Bool
 
     public init(

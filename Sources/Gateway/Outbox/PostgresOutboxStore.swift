@@ -217,7 +217,7 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
         let holders = try connection.query(
             OutboxSQL.postgres(OutboxSQL.holders) + " FOR SHARE", [.text(key)]
         ).compactMap { $0.first?.text }
-        for destination in holders {
+        for destination in holders where !batch.origins.contains(destination) {
             let held = try connection.query(
                 "SELECT content_hash FROM crosswalk WHERE destination = $1 AND record_key = $2",
                 [.text(destination), .text(key)]

@@ -90,6 +90,7 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
                 record.isWithdrawal
                 ? try record.key.map { key in
                     try connection.query(OutboxSQL.holders, [.text(key)]).compactMap { $0.first?.text }
+                        .filter { !batch.origins.contains($0) }
                 } ?? [] : batch.destinations
             for destination in destinations {
                 let held = try record.key.map { key in try heldHash(destination: destination, key: key) }

@@ -13,6 +13,8 @@ import Foundation
 public struct PartnerSource: Sendable {
     public let source: GatewayConfiguration.Source
     public let destinations: [String]
+    /// The destinations that are the system this source pulls from (a withdrawal is not sent back there).
+    public let origins: [String]
     public let environment: AdapterEnvironment
     public let store: any SourceStore
     public let open: PullReaders.Open
@@ -20,11 +22,12 @@ public struct PartnerSource: Sendable {
     public static let overlapSeconds: Double = 120
 
     public init(
-        source: GatewayConfiguration.Source, destinations: [String], environment: AdapterEnvironment,
-        store: any SourceStore, open: @escaping PullReaders.Open
+        source: GatewayConfiguration.Source, destinations: [String], origins: [String] = [],
+        environment: AdapterEnvironment, store: any SourceStore, open: @escaping PullReaders.Open
     ) {
         self.source = source
         self.destinations = destinations
+        self.origins = origins
         self.environment = environment
         self.store = store
         self.open = open
@@ -42,7 +45,8 @@ public struct PartnerSource: Sendable {
                 source: source.name,
                 batch: NewBatch(
                     id: Ingestor.newBatchId(), client: "sync:" + source.name, sourceFormat: source.format,
-                    records: records, rejectedCount: conversion.rejectedCount, destinations: destinations),
+                    records: records, rejectedCount: conversion.rejectedCount, destinations: destinations,
+                    origins: origins),
                 cursor: cursor),
             now: Date().timeIntervalSince1970)
         var pull = PollReport.Pull(since: since, cursor: cursor)
