@@ -22,10 +22,10 @@ struct PINGRowDecoder {
     /// A rule with what each row needs of it worked out once: its table slots and its canonical targets.
     struct CompiledRule {
         let rule: PINGFieldRule
-        /// The attribute's slot in an `AttributeTable`, `entity.attribute`.
-        let slot: String
+        /// The attribute's slot in an `AttributeTable`: the number of `entity.attribute` among the rules' slots.
+        let slot: Int
         /// The slot of the attribute's display label or name, `entity.attributename`.
-        let labelSlot: String
+        let labelSlot: Int
         let canonical: CanonicalTarget?
         let alongside: [(target: CanonicalTarget, value: JSONValue)]
     }
@@ -37,6 +37,8 @@ struct PINGRowDecoder {
     /// Whether every canonical path of the mapping is a `PINGPersonField`, so that rows are built as drafts.
     private let usesDrafts: Bool
     private let refTarget: CanonicalTarget?
+    /// Which slot each row key names, remembered across rows.
+    private let slots: SlotResolver
     let settings: PINGMappingSettings
     let mappingVersion: String
     let codeLists: CanonicalCodeLists
@@ -44,10 +46,12 @@ struct PINGRowDecoder {
 
     init(mapping: MappingFile, codeLists: CanonicalCodeLists, receivedAt: String) throws(MappingError) {
         rules = try mapping.rules(as: PINGFieldRule.self)
+        let settings = try PINGMappingSettings(mapping: mapping)
+        let slots = SlotResolver(settings: settings)
         let compiled = rules.map { rule in
             CompiledRule(
-                rule: rule, slot: rule.entity + "." + rule.attribute,
-                labelSlot: rule.entity + "." + rule.attribute + "name",
+                rule: rule, slot: slots.ruleSlot(rule.entity + "." + rule.attribute),
+                labelSlot: slots.ruleSlot(rule.entity + "." + rule.attribute + "name"),
                 canonical: rule.canonical.map(CanonicalTarget.init),
                 alongside: rule.alongside.map { (CanonicalTarget($0.path), $0.value) })
         }
@@ -62,7 +66,8 @@ struct PINGRowDecoder {
                         alongside.target.field != nil && PINGCanonicalValue(constant: alongside.value) != nil
                     }
             }
-        settings = try PINGMappingSettings(mapping: mapping)
+        self.settings = settings
+        self.slots = slots
         mappingVersion = mapping.version
         self.codeLists = codeLists
         self.receivedAt = receivedAt
@@ -89,7 +94,7 @@ struct PINGRowDecoder {
         externalId: String?,
         asDraft: Bool
     ) throws(PINGRowIssues) -> Decoded? {
-        var attributes = AttributeTable(row: row, settings: settings, shape: shape)
+        var attributes = AttributeTable(row: row, slots: slots, shape: shape)
         var state = RowState(asDraft: asDraft)
         var issues: [FieldIssue] = []
 
@@ -314,29 +319,89 @@ struct PINGRowIssues: Error {
     let issues: [FieldIssue]
 }
 
+/// Numbers the `entity.attribute` slots that rules name, and tells which slot a row key names.
+///
+/// WHY: a row used to find each rule's attribute by hashing slot strings built per key and per rule; rules
+/// now hold slot numbers, and a key's slot is worked out once and remembered (keys repeat from row to row).
+private final class SlotResolver {
+    /// The slot a key names: a rule slot's number, or for an attribute no rule names, its `entity.attribute`.
+    enum Slot {
+        case rule(Int)
+        case other(String)
+    }
+
+    private let settings: PINGMappingSettings
+    private var ruleSlots: [String: Int] = [:]
+    /// The slots of keys seen so far, by shape (which decides an unqualified key's entity).
+    private var ingestionKeys: [String: Slot] = [:]
+    private var retrievalKeys: [String: Slot] = [:]
+    /// Keys remembered at most, so that a document of ever new keys keeps memory flat.
+    private static let keysRemembered = 4096
+
+    init(settings: PINGMappingSettings) {
+        self.settings = settings
+    }
+
+    /// How many rule slots there are.
+    var ruleSlotCount: Int { ruleSlots.count }
+
+    /// The number of a rule's slot, numbering it when it is new; only while the rules are compiled.
+    func ruleSlot(_ slot: String) -> Int {
+        if let number = ruleSlots[slot] { return number }
+        ruleSlots[slot] = ruleSlots.count
+        return ruleSlots.count - 1
+    }
+
+    /// The slot a row key names: its last segment is the attribute, the segments before it name the entity
+    /// (none: the individual in an ingestion payload, the retrieved record in a retrieval response).
+    func slot(for key: String, shape: PINGRowDecoder.Shape) -> Slot {
+        if let slot = shape == .ingestion ? ingestionKeys[key] : retrievalKeys[key] { return slot }
+        let segments = key.split(separator: ".", omittingEmptySubsequences: false)
+        let attribute = String(segments.last ?? "")
+        let qualifiers = segments.dropLast()
+        let entity: String
+        if qualifiers.isEmpty {
+            entity = shape == .ingestion ? "individual" : "retrieved-record"
+        } else {
+            entity = settings.entity(qualifiers: qualifiers) ?? "unknown"
+        }
+        let name = entity + "." + attribute
+        let slot = ruleSlots[name].map(Slot.rule) ?? .other(name)
+        switch shape {
+        case .ingestion where ingestionKeys.count < Self.keysRemembered: ingestionKeys[key] = slot
+        case .retrieval where retrievalKeys.count < Self.keysRemembered: retrievalKeys[key] = slot
+        default: break
+        }
+        return slot
+    }
+}
+
 /// A row's attributes by entity and attribute name, with what has not been taken by a rule yet.
 private struct AttributeTable {
-    private var byAttribute: [String: (key: String, value: JSONValue)] = [:]
-    private var order: [String] = []
+    /// The attributes in their order in the row, the first of each slot only; nil once taken.
+    private var attributes: [(key: String, value: JSONValue)?] = []
+    /// For each rule slot, the position of its attribute in `attributes`, or -1.
+    private var ruleSlots: [Int]
+    /// The slots no rule names that the row gave already.
+    private var otherSlots: Set<String> = []
     private var unclaimed: [(key: String, value: JSONValue)] = []
     /// Keys naming an attribute that an earlier key of the row already gave.
     private(set) var repeated: [String] = []
 
-    init(row: [(key: String, value: JSONValue)], settings: PINGMappingSettings, shape: PINGRowDecoder.Shape) {
+    init(row: [(key: String, value: JSONValue)], slots: SlotResolver, shape: PINGRowDecoder.Shape) {
+        ruleSlots = Array(repeating: -1, count: slots.ruleSlotCount)
+        attributes.reserveCapacity(row.count)
         for (key, value) in row {
-            let segments = key.split(separator: ".", omittingEmptySubsequences: false)
-            let attribute = String(segments.last ?? "")
-            let qualifiers = segments.dropLast()
-            let entity: String
-            if qualifiers.isEmpty {
-                entity = shape == .ingestion ? "individual" : "retrieved-record"
-            } else {
-                entity = settings.entity(qualifiers: qualifiers) ?? "unknown"
+            let isNew: Bool
+            switch slots.slot(for: key, shape: shape) {
+            case .rule(let number):
+                isNew = ruleSlots[number] < 0
+                if isNew { ruleSlots[number] = attributes.count }
+            case .other(let name):
+                isNew = otherSlots.insert(name).inserted
             }
-            let slot = entity + "." + attribute
-            if byAttribute[slot] == nil {
-                byAttribute[slot] = (key, value)
-                order.append(slot)
+            if isNew {
+                attributes.append((key, value))
             } else {
                 unclaimed.append((key, value))
                 repeated.append(key)
@@ -344,14 +409,18 @@ private struct AttributeTable {
         }
     }
 
-    /// Takes the attribute of `slot` (`entity.attribute`), which no later take then finds.
-    mutating func take(_ slot: String) -> (key: String, value: JSONValue)? {
-        byAttribute.removeValue(forKey: slot)
+    /// Takes the attribute of rule slot `slot`, which no later take then finds.
+    mutating func take(_ slot: Int) -> (key: String, value: JSONValue)? {
+        let position = ruleSlots[slot]
+        guard position >= 0 else { return nil }
+        ruleSlots[slot] = -1
+        defer { attributes[position] = nil }
+        return attributes[position]
     }
 
     /// The attributes no rule took, in their order in the row.
     var remaining: [(key: String, value: JSONValue)] {
-        order.compactMap { byAttribute[$0] } + unclaimed
+        attributes.compactMap { $0 } + unclaimed
     }
 }
 
