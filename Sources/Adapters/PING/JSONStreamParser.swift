@@ -77,10 +77,22 @@ final class JSONStreamParser {
         throw malformed(closing == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
     }
 
-    /// Reads one whole value.
-    func value(depth: Int = 0) throws -> JSONValue {
+    /// The first byte of a value that starts at nesting `depth`, not taken; fails as `value(depth:)` does when
+    /// the value is nested too deep or the input ends.
+    func valueStart(depth: Int) throws -> UInt8 {
         guard depth < maximumDepth else { throw malformed("nested deeper than \(maximumDepth) levels") }
         guard let byte = try peek() else { throw malformed("unexpected end of input") }
+        return byte
+    }
+
+    /// Takes the byte that `peek` or `valueStart` just returned.
+    func advance() {
+        position += 1
+    }
+
+    /// Reads one whole value.
+    func value(depth: Int = 0) throws -> JSONValue {
+        let byte = try valueStart(depth: depth)
         switch byte {
         case UInt8(ascii: "{"):
             position += 1

@@ -45,39 +45,40 @@ public final class PINGReader: RecordReader {
         return ready.isEmpty ? nil : ready.removeFirst()
     }
 
-    private func read(_ item: JSONValue) {
+    private func read(_ item: PINGItem) {
         let location = RecordLocation(
             source: envelopeReader.sourceName, line: envelopeReader.itemLine, index: envelopeReader.index)
-        guard case .object(let object) = item else {
-            flush()
-            ready.append(
-                .rejected(RecordRejection(location: location, field: "Data", rule: "an item must be an object")))
-            return
-        }
         let row: [(key: String, value: JSONValue)]
         let shape: PINGRowDecoder.Shape
         var externalId: String?
-        if case .array(let fields)? = object["Fields"] {
+        switch item {
+        case .ingestion(let ingestion):
             shape = .ingestion
-            externalId = object["ExternalId"]?.scalarText
+            externalId = ingestion.members["ExternalId"]?.scalarText
             var pairs: [(key: String, value: JSONValue)] = []
-            for (position, field) in fields.enumerated() {
-                guard case .object(let pair) = field, let name = pair["Name"]?.scalarText else {
+            pairs.reserveCapacity(ingestion.fields.count + 1)
+            for (position, field) in ingestion.fields.enumerated() {
+                guard field.isObject, let name = field.name?.scalarText else {
                     flush()
                     ready.append(
                         .rejected(
                             RecordRejection(location: location, field: "Fields[\(position)]", rule: "needs a Name")))
                     return
                 }
-                pairs.append((name, pair["Value"] ?? .null))
+                pairs.append((name, field.value ?? .null))
             }
-            if case .array(let attachments)? = object["Attachments"], !attachments.isEmpty {
+            if case .array(let attachments)? = ingestion.members["Attachments"], !attachments.isEmpty {
                 pairs.append(("Attachments", .array(attachments)))
             }
             row = pairs
-        } else {
+        case .other(.object(let object)):
             shape = .retrieval
             row = object.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        case .other:
+            flush()
+            ready.append(
+                .rejected(RecordRejection(location: location, field: "Data", rule: "an item must be an object")))
+            return
         }
         do {
             let decoded = try decoder.decode(row, shape: shape, externalId: externalId)
