@@ -7,7 +7,10 @@ enum PINGGivenValue {
     case date(PartialDate)
 
     /// The value of `field` in `person`, as its path would find it in the JSON form; nil when absent.
-    init?(_ field: PINGPersonField, of person: Person) {
+    ///
+    /// WHY: `person` is borrowed; an initializer otherwise takes its arguments owned, which copied the whole
+    /// person for every field written.
+    init?(_ field: PINGPersonField, of person: borrowing Person) {
         let found: PINGGivenValue? =
             switch field {
             case .id: Self.text(person.id)
