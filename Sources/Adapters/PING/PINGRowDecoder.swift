@@ -20,7 +20,10 @@ struct PINGRowDecoder {
     }
 
     /// A rule with what each row needs of it worked out once: its table slots and its canonical targets.
-    struct CompiledRule {
+    ///
+    /// WHY: a class, so that applying a rule to a row passes a reference instead of copying the rule's many
+    /// strings and lists.
+    final class CompiledRule {
         let rule: PINGFieldRule
         /// The attribute's slot in an `AttributeTable`: the number of `entity.attribute` among the rules' slots.
         let slot: Int
@@ -28,6 +31,20 @@ struct PINGRowDecoder {
         let labelSlot: Int
         let canonical: CanonicalTarget?
         let alongside: [(target: CanonicalTarget, value: JSONValue)]
+
+        init(
+            rule: PINGFieldRule,
+            slot: Int,
+            labelSlot: Int,
+            canonical: CanonicalTarget?,
+            alongside: [(target: CanonicalTarget, value: JSONValue)]
+        ) {
+            self.rule = rule
+            self.slot = slot
+            self.labelSlot = labelSlot
+            self.canonical = canonical
+            self.alongside = alongside
+        }
     }
 
     let rules: [PINGFieldRule]
@@ -162,13 +179,13 @@ struct PINGRowDecoder {
         _ attributes: inout AttributeTable,
         _ state: inout RowState
     ) throws(RuleFailure) {
-        let rule = compiled.rule
+        // The rule is read in place through `compiled` (binding it to a constant would copy it whole).
         let value = found.value
         if case .null = value {
             _ = attributes.take(compiled.labelSlot)
             return
         }
-        switch rule.type {
+        switch compiled.rule.type {
         case .text:
             guard let text = value.scalarText else { throw RuleFailure("must be text") }
             try state.set(.text(text), at: compiled.canonical)
@@ -178,11 +195,11 @@ struct PINGRowDecoder {
             try state.set(.date(try Self.partialDate(text)), at: compiled.canonical)
         case .optionSet:
             let label = attributes.take(compiled.labelSlot)?.value.scalarText
-            guard let list = rule.codeList else { return }
+            guard let list = compiled.rule.codeList else { return }
             let code: String
-            if rule.byLabel {
+            if compiled.rule.byLabel {
                 guard let label else {
-                    throw RuleFailure("the option set's label (\(rule.attribute)name) is needed to map it")
+                    throw RuleFailure("the option set's label (\(compiled.rule.attribute)name) is needed to map it")
                 }
                 code = label
             } else {
@@ -200,7 +217,7 @@ struct PINGRowDecoder {
             let reference = try resolve(compiled, value, &attributes)
             guard let name = reference.name else { throw RuleFailure("the reference has no display name") }
             try state.set(.text(name), at: compiled.canonical)
-            state.keep(reference, for: rule.attribute)
+            state.keep(reference, for: compiled.rule.attribute)
         case .country:
             let reference = try resolve(compiled, value, &attributes)
             guard let name = reference.name else { throw RuleFailure("the reference has no display name") }
@@ -208,7 +225,7 @@ struct PINGRowDecoder {
                 throw RuleFailure("\"\(name)\" has no entry in code list \(ISOCodeTables.countryListName)")
             }
             try state.set(.text(country), at: compiled.canonical)
-            state.keep(reference, for: rule.attribute)
+            state.keep(reference, for: compiled.rule.attribute)
         case .language:
             let reference = try resolve(compiled, value, &attributes)
             guard let name = reference.name else { throw RuleFailure("the reference has no display name") }
@@ -216,10 +233,10 @@ struct PINGRowDecoder {
                 throw RuleFailure("\"\(name)\" has no entry in code list \(ISOCodeTables.languageListName)")
             }
             state.language = LanguageSkill(code: code)
-            state.keep(reference, for: rule.attribute)
+            state.keep(reference, for: compiled.rule.attribute)
         case .specificNeed:
             let reference = try resolve(compiled, value, &attributes)
-            guard let name = reference.name, let list = rule.codeList else {
+            guard let name = reference.name, let list = compiled.rule.codeList else {
                 throw RuleFailure("the reference has no display name")
             }
             do {
@@ -227,10 +244,10 @@ struct PINGRowDecoder {
             } catch {
                 throw RuleFailure(error.description)
             }
-            state.keep(reference, for: rule.attribute)
+            state.keep(reference, for: compiled.rule.attribute)
         case .locationLevel:
             let reference = try resolve(compiled, value, &attributes)
-            state.levels.append(AdminLevel(level: rule.level ?? 0, code: reference.id, name: reference.name))
+            state.levels.append(AdminLevel(level: compiled.rule.level ?? 0, code: reference.id, name: reference.name))
         case .languageLevel:
             break
         }
