@@ -14,6 +14,8 @@ public final class PINGReader: RecordReader {
     private let decoder: PINGRowDecoder
     private var ready: [ReadItem] = []
     private var waiting: SourceRecord?
+    /// The id of the person waiting, if any.
+    private var waitingId: String?
     private var groupsGiven: Set<String> = []
     private var ended = false
 
@@ -31,8 +33,7 @@ public final class PINGReader: RecordReader {
         while ready.isEmpty && !ended {
             guard let item = try envelopeReader.next() else {
                 ended = true
-                if let waiting { ready.append(.record(waiting)) }
-                waiting = nil
+                flush()
                 if let message = envelope.errorMessage, !message.isEmpty {
                     // The message is PING's own text and may quote a record, so it is not repeated here.
                     throw InputError.malformed(
@@ -93,9 +94,14 @@ public final class PINGReader: RecordReader {
     }
 
     /// Holds a person back until the next row shows whether it continues the same individual.
-    private func accept(_ record: SourceRecord) {
+    ///
+    /// WHY: the waiting person's id is kept beside it, so that a row of another individual (nearly every row)
+    /// is told apart without copying the waiting record out; and records are moved, not copied, into `ready`.
+    private func accept(_ record: consuming SourceRecord) {
         guard case .person(let person) = record.record else { return }
-        if let waiting, case .person(let previous) = waiting.record, let merged = Self.merged(previous, person) {
+        if let id = person.id, id == waitingId, let waiting, case .person(let previous) = waiting.record,
+            let merged = Self.merged(previous, person)
+        {
             var combined = waiting
             combined.record = .person(merged)
             combined.keptInExtensions = Array(Set(waiting.keptInExtensions + record.keptInExtensions)).sorted()
@@ -110,12 +116,13 @@ public final class PINGReader: RecordReader {
                     SourceRecord(record: .group(groupRecord(for: person, groupId: group.id)), location: record.location)
                 ))
         }
+        waitingId = person.id
         waiting = record
     }
 
     private func flush() {
-        if let waiting { ready.append(.record(waiting)) }
-        waiting = nil
+        if let waiting = waiting.take() { ready.append(.record(waiting)) }
+        waitingId = nil
     }
 
     private func groupRecord(for person: Person, groupId: String) -> RegistrationGroup {
