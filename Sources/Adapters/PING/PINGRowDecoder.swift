@@ -352,6 +352,9 @@ private final class SlotResolver {
     /// The slots of keys seen so far, by shape (which decides an unqualified key's entity).
     private var ingestionKeys: [String: Slot] = [:]
     private var retrievalKeys: [String: Slot] = [:]
+    /// The keys of the previous row (of `previousShape`) and their slots, by position.
+    private var previousRow: [(key: String, slot: Slot)] = []
+    private var previousShape = PINGRowDecoder.Shape.ingestion
     /// Keys remembered at most, so that a document of ever new keys keeps memory flat.
     private static let keysRemembered = 4096
 
@@ -369,9 +372,30 @@ private final class SlotResolver {
         return ruleSlots.count - 1
     }
 
+    /// The slot of the key at `position` in a row, read from the previous row when its key there was the same.
+    ///
+    /// WHY: rows of one document give their keys in the same order, and comparing a key with the previous
+    /// row's costs a fraction of hashing it.
+    func slot(for key: String, at position: Int, shape: PINGRowDecoder.Shape) -> Slot {
+        if shape == previousShape, position < previousRow.count, previousRow[position].key == key {
+            return previousRow[position].slot
+        }
+        let slot = slot(for: key, shape: shape)
+        if shape != previousShape {
+            previousRow.removeAll()
+            previousShape = shape
+        }
+        if position < previousRow.count {
+            previousRow[position] = (key, slot)
+        } else if position == previousRow.count, position < Self.keysRemembered {
+            previousRow.append((key, slot))
+        }
+        return slot
+    }
+
     /// The slot a row key names: its last segment is the attribute, the segments before it name the entity
     /// (none: the individual in an ingestion payload, the retrieved record in a retrieval response).
-    func slot(for key: String, shape: PINGRowDecoder.Shape) -> Slot {
+    private func slot(for key: String, shape: PINGRowDecoder.Shape) -> Slot {
         if let slot = shape == .ingestion ? ingestionKeys[key] : retrievalKeys[key] { return slot }
         let segments = key.split(separator: ".", omittingEmptySubsequences: false)
         let attribute = String(segments.last ?? "")
@@ -408,9 +432,9 @@ private struct AttributeTable {
     init(row: [(key: String, value: JSONValue)], slots: SlotResolver, shape: PINGRowDecoder.Shape) {
         ruleSlots = Array(repeating: -1, count: slots.ruleSlotCount)
         attributes.reserveCapacity(row.count)
-        for (key, value) in row {
+        for (position, (key, value)) in row.enumerated() {
             let isNew: Bool
-            switch slots.slot(for: key, shape: shape) {
+            switch slots.slot(for: key, at: position, shape: shape) {
             case .rule(let number):
                 isNew = ruleSlots[number] < 0
                 if isNew { ruleSlots[number] = attributes.count }
