@@ -133,7 +133,9 @@ final class PINGEnvelopeReader {
     /// takes them, so a malformed or too deeply nested item fails with the same message at the same line; and
     /// a member given twice counts by its last value, as in a dictionary.
     private func item(depth: Int) throws -> PINGItem {
-        guard try parser.valueStart(depth: depth) == UInt8(ascii: "{") else { return .other(try parser.value(depth: depth)) }
+        guard try parser.valueStart(depth: depth) == UInt8(ascii: "{") else {
+            return .other(try parser.value(depth: depth))
+        }
         parser.advance()
         var members: [String: JSONValue] = [:]
         var fields: [PINGIngestionItem.Field]?

@@ -117,7 +117,8 @@ public struct PINGIngestionEncoder: Sendable {
                 given = written.canonical.flatMap { $0.value(in: json) }.map(PINGGivenValue.json)
             }
             do {
-                if let value = try value(of: written, given: given, in: person, references: references, notHeld: &notHeld)
+                if let value = try value(
+                    of: written, given: given, in: person, references: references, notHeld: &notHeld)
                 {
                     fields.append((written.name, value))
                 }
