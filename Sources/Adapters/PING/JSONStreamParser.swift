@@ -8,7 +8,12 @@ import PrimesModel
 /// cannot exhaust the stack or the memory.
 final class JSONStreamParser {
     let source: any ByteSource
-    private var buffer: [UInt8]
+    /// The bytes read and not yet taken are `buffer[position..<count]`.
+    ///
+    /// WHY: memory the parser allocates and frees itself, held by a constant, rather than an array property:
+    /// the array was refilled through a closure the compiler cannot see into, so every byte read from it was
+    /// checked at run time for overlapping access, which cost more than the reading.
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
     private var count = 0
     private var position = 0
     private var atEnd = false
@@ -24,9 +29,14 @@ final class JSONStreamParser {
         maximumStringBytes: Int = 16 * 1024 * 1024
     ) {
         self.source = source
-        self.buffer = [UInt8](repeating: 0, count: chunkSize)
+        self.buffer = UnsafeMutableBufferPointer.allocate(capacity: chunkSize)
+        self.buffer.initialize(repeating: 0)
         self.maximumDepth = maximumDepth
         self.maximumStringBytes = maximumStringBytes
+    }
+
+    deinit {
+        buffer.deallocate()
     }
 
     // MARK: - Structure
@@ -77,10 +87,22 @@ final class JSONStreamParser {
         throw malformed(closing == UInt8(ascii: "}") ? "expected ',' or '}'" : "expected ',' or ']'")
     }
 
-    /// Reads one whole value.
-    func value(depth: Int = 0) throws -> JSONValue {
+    /// The first byte of a value that starts at nesting `depth`, not taken; fails as `value(depth:)` does when
+    /// the value is nested too deep or the input ends.
+    func valueStart(depth: Int) throws -> UInt8 {
         guard depth < maximumDepth else { throw malformed("nested deeper than \(maximumDepth) levels") }
         guard let byte = try peek() else { throw malformed("unexpected end of input") }
+        return byte
+    }
+
+    /// Takes the byte that `peek` or `valueStart` just returned.
+    func advance() {
+        position += 1
+    }
+
+    /// Reads one whole value.
+    func value(depth: Int = 0) throws -> JSONValue {
+        let byte = try valueStart(depth: depth)
         switch byte {
         case UInt8(ascii: "{"):
             position += 1
@@ -149,7 +171,8 @@ final class JSONStreamParser {
     /// collecting it byte by byte into an array first.
     private func plainStringInBuffer() -> String? {
         let start = position
-        let end: Int? = buffer.withUnsafeBufferPointer { bytes in
+        let bytes = UnsafeBufferPointer(buffer)
+        let end: Int? = {
             var scan = start
             while scan < count {
                 let byte = bytes[scan]
@@ -158,12 +181,10 @@ final class JSONStreamParser {
                 scan += 1
             }
             return nil
-        }
+        }()
         guard let end, end - start <= maximumStringBytes else { return nil }
         position = end + 1
-        return buffer.withUnsafeBufferPointer { bytes in
-            String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
-        }
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
     }
 
     private func escape(into bytes: inout [UInt8]) throws {
@@ -190,7 +211,8 @@ final class JSONStreamParser {
     /// this kind, and reading them here saves an array and a string per number.
     private func wholeNumberInBuffer() -> Double? {
         let start = position
-        let found: (end: Int, value: Int)? = buffer.withUnsafeBufferPointer { bytes in
+        let bytes = UnsafeBufferPointer(buffer)
+        let found: (end: Int, value: Int)? = {
             var scan = start
             let negative = bytes[scan] == UInt8(ascii: "-")
             if negative { scan += 1 }
@@ -206,7 +228,7 @@ final class JSONStreamParser {
             guard scan < count, !Self.isNumberByte(bytes[scan]), (1...15).contains(digits) else { return nil }
             guard bytes[firstDigit] != UInt8(ascii: "0") || (digits == 1 && !negative) else { return nil }
             return (scan, negative ? -value : value)
-        }
+        }()
         guard let found else { return nil }
         position = found.end
         return Double(found.value)
@@ -263,7 +285,7 @@ final class JSONStreamParser {
 
     private func refill() throws -> Bool {
         guard !atEnd else { return false }
-        let read = try buffer.withUnsafeMutableBytes { try source.read(into: $0) }
+        let read = try source.read(into: UnsafeMutableRawBufferPointer(buffer))
         position = 0
         count = read
         if read == 0 { atEnd = true }

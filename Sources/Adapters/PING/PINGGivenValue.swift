@@ -7,7 +7,10 @@ enum PINGGivenValue {
     case date(PartialDate)
 
     /// The value of `field` in `person`, as its path would find it in the JSON form; nil when absent.
-    init?(_ field: PINGPersonField, of person: Person) {
+    ///
+    /// WHY: `person` is borrowed; an initializer otherwise takes its arguments owned, which copied the whole
+    /// person for every field written.
+    init?(_ field: PINGPersonField, of person: borrowing Person) {
         let found: PINGGivenValue? =
             switch field {
             case .id: Self.text(person.id)
@@ -70,33 +73,37 @@ enum PINGEncodingCheck {
     private static let deepestExtension = 32
 
     static func encodesPlainly(_ person: Person) -> Bool {
-        var texts: [String?] = [
-            person.id, person.ref, person.sex, person.countryOfOrigin, person.maritalStatus, person.populationType,
-            person.updatedAt, person.group?.id, person.group?.relationshipToFocalPoint, person.location?.address,
-        ]
-        texts += person.nationalities + person.specificNeeds
-        for name in [person.name].compactMap({ $0 }) + person.otherNames {
-            texts +=
-                [name.given, name.middle, name.family, name.commonlyUsed, name.birthName, name.script] + name.aliases
+        // WHY: the texts are checked where they are, without gathering them into an array first, which cost
+        // more than the check.
+        func fits(_ text: String?) -> Bool { (text?.utf8.count ?? 0) <= longestText }
+        func fits(_ name: PersonName) -> Bool {
+            fits(name.given) && fits(name.middle) && fits(name.family) && fits(name.commonlyUsed)
+                && fits(name.birthName) && fits(name.script) && name.aliases.allSatisfy(fits)
         }
-        texts += person.identifiers.flatMap { [$0.scheme, $0.value, $0.issuer] }
-        texts += [person.birthPlace?.text, person.birthPlace?.country, person.birthPlace?.adminCode]
-        texts += person.languages.flatMap { [$0.code, $0.read, $0.write, $0.speak, $0.understand] }
-        texts += person.contacts.flatMap { [$0.kind, $0.value] }
-        texts += person.location?.levels.flatMap { [$0.code, $0.name] } ?? []
-        texts += person.relationships.flatMap { [$0.type, $0.ref] }
-        for event in person.events {
-            texts += [event.type, event.role, event.place?.text, event.place?.country, event.place?.adminCode]
-            texts += [event.registration?.number, event.registration?.authority]
-        }
-        texts += [person.consent?.status] + (person.consent?.purposes ?? [])
-        if let provenance = person.provenance {
-            texts += [
-                provenance.system, provenance.recordId, provenance.format, provenance.formatVersion,
-                provenance.receivedAt,
-            ]
-        }
-        guard texts.allSatisfy({ ($0?.utf8.count ?? 0) <= longestText }) else { return false }
+        guard fits(person.id), fits(person.ref), fits(person.sex), fits(person.countryOfOrigin),
+            fits(person.maritalStatus), fits(person.populationType), fits(person.updatedAt), fits(person.group?.id),
+            fits(person.group?.relationshipToFocalPoint), fits(person.location?.address),
+            person.nationalities.allSatisfy(fits), person.specificNeeds.allSatisfy(fits),
+            person.name.map(fits) ?? true, person.otherNames.allSatisfy(fits),
+            person.identifiers.allSatisfy({ fits($0.scheme) && fits($0.value) && fits($0.issuer) }),
+            fits(person.birthPlace?.text), fits(person.birthPlace?.country), fits(person.birthPlace?.adminCode),
+            person.languages.allSatisfy({
+                fits($0.code) && fits($0.read) && fits($0.write) && fits($0.speak) && fits($0.understand)
+            }),
+            person.contacts.allSatisfy({ fits($0.kind) && fits($0.value) }),
+            (person.location?.levels ?? []).allSatisfy({ fits($0.code) && fits($0.name) }),
+            person.relationships.allSatisfy({ fits($0.type) && fits($0.ref) }),
+            person.events.allSatisfy({ event in
+                fits(event.type) && fits(event.role) && fits(event.place?.text) && fits(event.place?.country)
+                    && fits(event.place?.adminCode) && fits(event.registration?.number)
+                    && fits(event.registration?.authority)
+            }),
+            fits(person.consent?.status), (person.consent?.purposes ?? []).allSatisfy(fits),
+            person.provenance.map({
+                fits($0.system) && fits($0.recordId) && fits($0.format) && fits($0.formatVersion)
+                    && fits($0.receivedAt)
+            }) ?? true
+        else { return false }
         for (namespace, fields) in person.extensions {
             guard namespace.utf8.count <= longestText else { return false }
             for (key, value) in fields {

@@ -14,6 +14,8 @@ public final class PINGReader: RecordReader {
     private let decoder: PINGRowDecoder
     private var ready: [ReadItem] = []
     private var waiting: SourceRecord?
+    /// The id of the person waiting, if any.
+    private var waitingId: String?
     private var groupsGiven: Set<String> = []
     private var ended = false
 
@@ -31,8 +33,7 @@ public final class PINGReader: RecordReader {
         while ready.isEmpty && !ended {
             guard let item = try envelopeReader.next() else {
                 ended = true
-                if let waiting { ready.append(.record(waiting)) }
-                waiting = nil
+                flush()
                 if let message = envelope.errorMessage, !message.isEmpty {
                     // The message is PING's own text and may quote a record, so it is not repeated here.
                     throw InputError.malformed(
@@ -45,39 +46,40 @@ public final class PINGReader: RecordReader {
         return ready.isEmpty ? nil : ready.removeFirst()
     }
 
-    private func read(_ item: JSONValue) {
+    private func read(_ item: PINGItem) {
         let location = RecordLocation(
             source: envelopeReader.sourceName, line: envelopeReader.itemLine, index: envelopeReader.index)
-        guard case .object(let object) = item else {
-            flush()
-            ready.append(
-                .rejected(RecordRejection(location: location, field: "Data", rule: "an item must be an object")))
-            return
-        }
         let row: [(key: String, value: JSONValue)]
         let shape: PINGRowDecoder.Shape
         var externalId: String?
-        if case .array(let fields)? = object["Fields"] {
+        switch item {
+        case .ingestion(let ingestion):
             shape = .ingestion
-            externalId = object["ExternalId"]?.scalarText
+            externalId = ingestion.members["ExternalId"]?.scalarText
             var pairs: [(key: String, value: JSONValue)] = []
-            for (position, field) in fields.enumerated() {
-                guard case .object(let pair) = field, let name = pair["Name"]?.scalarText else {
+            pairs.reserveCapacity(ingestion.fields.count + 1)
+            for (position, field) in ingestion.fields.enumerated() {
+                guard field.isObject, let name = field.name?.scalarText else {
                     flush()
                     ready.append(
                         .rejected(
                             RecordRejection(location: location, field: "Fields[\(position)]", rule: "needs a Name")))
                     return
                 }
-                pairs.append((name, pair["Value"] ?? .null))
+                pairs.append((name, field.value ?? .null))
             }
-            if case .array(let attachments)? = object["Attachments"], !attachments.isEmpty {
+            if case .array(let attachments)? = ingestion.members["Attachments"], !attachments.isEmpty {
                 pairs.append(("Attachments", .array(attachments)))
             }
             row = pairs
-        } else {
+        case .other(.object(let object)):
             shape = .retrieval
             row = object.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        case .other:
+            flush()
+            ready.append(
+                .rejected(RecordRejection(location: location, field: "Data", rule: "an item must be an object")))
+            return
         }
         do {
             let decoded = try decoder.decode(row, shape: shape, externalId: externalId)
@@ -92,9 +94,14 @@ public final class PINGReader: RecordReader {
     }
 
     /// Holds a person back until the next row shows whether it continues the same individual.
-    private func accept(_ record: SourceRecord) {
+    ///
+    /// WHY: the waiting person's id is kept beside it, so that a row of another individual (nearly every row)
+    /// is told apart without copying the waiting record out; and records are moved, not copied, into `ready`.
+    private func accept(_ record: consuming SourceRecord) {
         guard case .person(let person) = record.record else { return }
-        if let waiting, case .person(let previous) = waiting.record, let merged = Self.merged(previous, person) {
+        if let id = person.id, id == waitingId, let waiting, case .person(let previous) = waiting.record,
+            let merged = Self.merged(previous, person)
+        {
             var combined = waiting
             combined.record = .person(merged)
             combined.keptInExtensions = Array(Set(waiting.keptInExtensions + record.keptInExtensions)).sorted()
@@ -109,12 +116,13 @@ public final class PINGReader: RecordReader {
                     SourceRecord(record: .group(groupRecord(for: person, groupId: group.id)), location: record.location)
                 ))
         }
+        waitingId = person.id
         waiting = record
     }
 
     private func flush() {
-        if let waiting { ready.append(.record(waiting)) }
-        waiting = nil
+        if let waiting = waiting.take() { ready.append(.record(waiting)) }
+        waitingId = nil
     }
 
     private func groupRecord(for person: Person, groupId: String) -> RegistrationGroup {

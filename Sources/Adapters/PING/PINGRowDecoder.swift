@@ -20,14 +20,31 @@ struct PINGRowDecoder {
     }
 
     /// A rule with what each row needs of it worked out once: its table slots and its canonical targets.
-    struct CompiledRule {
+    ///
+    /// WHY: a class, so that applying a rule to a row passes a reference instead of copying the rule's many
+    /// strings and lists.
+    final class CompiledRule {
         let rule: PINGFieldRule
-        /// The attribute's slot in an `AttributeTable`, `entity.attribute`.
-        let slot: String
+        /// The attribute's slot in an `AttributeTable`: the number of `entity.attribute` among the rules' slots.
+        let slot: Int
         /// The slot of the attribute's display label or name, `entity.attributename`.
-        let labelSlot: String
+        let labelSlot: Int
         let canonical: CanonicalTarget?
         let alongside: [(target: CanonicalTarget, value: JSONValue)]
+
+        init(
+            rule: PINGFieldRule,
+            slot: Int,
+            labelSlot: Int,
+            canonical: CanonicalTarget?,
+            alongside: [(target: CanonicalTarget, value: JSONValue)]
+        ) {
+            self.rule = rule
+            self.slot = slot
+            self.labelSlot = labelSlot
+            self.canonical = canonical
+            self.alongside = alongside
+        }
     }
 
     let rules: [PINGFieldRule]
@@ -37,6 +54,8 @@ struct PINGRowDecoder {
     /// Whether every canonical path of the mapping is a `PINGPersonField`, so that rows are built as drafts.
     private let usesDrafts: Bool
     private let refTarget: CanonicalTarget?
+    /// Which slot each row key names, remembered across rows.
+    private let slots: SlotResolver
     let settings: PINGMappingSettings
     let mappingVersion: String
     let codeLists: CanonicalCodeLists
@@ -44,10 +63,12 @@ struct PINGRowDecoder {
 
     init(mapping: MappingFile, codeLists: CanonicalCodeLists, receivedAt: String) throws(MappingError) {
         rules = try mapping.rules(as: PINGFieldRule.self)
+        let settings = try PINGMappingSettings(mapping: mapping)
+        let slots = SlotResolver(settings: settings)
         let compiled = rules.map { rule in
             CompiledRule(
-                rule: rule, slot: rule.entity + "." + rule.attribute,
-                labelSlot: rule.entity + "." + rule.attribute + "name",
+                rule: rule, slot: slots.ruleSlot(rule.entity + "." + rule.attribute),
+                labelSlot: slots.ruleSlot(rule.entity + "." + rule.attribute + "name"),
                 canonical: rule.canonical.map(CanonicalTarget.init),
                 alongside: rule.alongside.map { (CanonicalTarget($0.path), $0.value) })
         }
@@ -62,7 +83,8 @@ struct PINGRowDecoder {
                         alongside.target.field != nil && PINGCanonicalValue(constant: alongside.value) != nil
                     }
             }
-        settings = try PINGMappingSettings(mapping: mapping)
+        self.settings = settings
+        self.slots = slots
         mappingVersion = mapping.version
         self.codeLists = codeLists
         self.receivedAt = receivedAt
@@ -89,7 +111,7 @@ struct PINGRowDecoder {
         externalId: String?,
         asDraft: Bool
     ) throws(PINGRowIssues) -> Decoded? {
-        var attributes = AttributeTable(row: row, settings: settings, shape: shape)
+        var attributes = AttributeTable(row: row, slots: slots, shape: shape)
         var state = RowState(asDraft: asDraft)
         var issues: [FieldIssue] = []
 
@@ -157,13 +179,13 @@ struct PINGRowDecoder {
         _ attributes: inout AttributeTable,
         _ state: inout RowState
     ) throws(RuleFailure) {
-        let rule = compiled.rule
+        // The rule is read in place through `compiled` (binding it to a constant would copy it whole).
         let value = found.value
         if case .null = value {
             _ = attributes.take(compiled.labelSlot)
             return
         }
-        switch rule.type {
+        switch compiled.rule.type {
         case .text:
             guard let text = value.scalarText else { throw RuleFailure("must be text") }
             try state.set(.text(text), at: compiled.canonical)
@@ -173,11 +195,11 @@ struct PINGRowDecoder {
             try state.set(.date(try Self.partialDate(text)), at: compiled.canonical)
         case .optionSet:
             let label = attributes.take(compiled.labelSlot)?.value.scalarText
-            guard let list = rule.codeList else { return }
+            guard let list = compiled.rule.codeList else { return }
             let code: String
-            if rule.byLabel {
+            if compiled.rule.byLabel {
                 guard let label else {
-                    throw RuleFailure("the option set's label (\(rule.attribute)name) is needed to map it")
+                    throw RuleFailure("the option set's label (\(compiled.rule.attribute)name) is needed to map it")
                 }
                 code = label
             } else {
@@ -195,7 +217,7 @@ struct PINGRowDecoder {
             let reference = try resolve(compiled, value, &attributes)
             guard let name = reference.name else { throw RuleFailure("the reference has no display name") }
             try state.set(.text(name), at: compiled.canonical)
-            state.keep(reference, for: rule.attribute)
+            state.keep(reference, for: compiled.rule.attribute)
         case .country:
             let reference = try resolve(compiled, value, &attributes)
             guard let name = reference.name else { throw RuleFailure("the reference has no display name") }
@@ -203,7 +225,7 @@ struct PINGRowDecoder {
                 throw RuleFailure("\"\(name)\" has no entry in code list \(ISOCodeTables.countryListName)")
             }
             try state.set(.text(country), at: compiled.canonical)
-            state.keep(reference, for: rule.attribute)
+            state.keep(reference, for: compiled.rule.attribute)
         case .language:
             let reference = try resolve(compiled, value, &attributes)
             guard let name = reference.name else { throw RuleFailure("the reference has no display name") }
@@ -211,10 +233,10 @@ struct PINGRowDecoder {
                 throw RuleFailure("\"\(name)\" has no entry in code list \(ISOCodeTables.languageListName)")
             }
             state.language = LanguageSkill(code: code)
-            state.keep(reference, for: rule.attribute)
+            state.keep(reference, for: compiled.rule.attribute)
         case .specificNeed:
             let reference = try resolve(compiled, value, &attributes)
-            guard let name = reference.name, let list = rule.codeList else {
+            guard let name = reference.name, let list = compiled.rule.codeList else {
                 throw RuleFailure("the reference has no display name")
             }
             do {
@@ -222,10 +244,10 @@ struct PINGRowDecoder {
             } catch {
                 throw RuleFailure(error.description)
             }
-            state.keep(reference, for: rule.attribute)
+            state.keep(reference, for: compiled.rule.attribute)
         case .locationLevel:
             let reference = try resolve(compiled, value, &attributes)
-            state.levels.append(AdminLevel(level: rule.level ?? 0, code: reference.id, name: reference.name))
+            state.levels.append(AdminLevel(level: compiled.rule.level ?? 0, code: reference.id, name: reference.name))
         case .languageLevel:
             break
         }
@@ -314,29 +336,113 @@ struct PINGRowIssues: Error {
     let issues: [FieldIssue]
 }
 
+/// Numbers the `entity.attribute` slots that rules name, and tells which slot a row key names.
+///
+/// WHY: a row used to find each rule's attribute by hashing slot strings built per key and per rule; rules
+/// now hold slot numbers, and a key's slot is worked out once and remembered (keys repeat from row to row).
+private final class SlotResolver {
+    /// The slot a key names: a rule slot's number, or for an attribute no rule names, its `entity.attribute`.
+    enum Slot {
+        case rule(Int)
+        case other(String)
+    }
+
+    private let settings: PINGMappingSettings
+    private var ruleSlots: [String: Int] = [:]
+    /// The slots of keys seen so far, by shape (which decides an unqualified key's entity).
+    private var ingestionKeys: [String: Slot] = [:]
+    private var retrievalKeys: [String: Slot] = [:]
+    /// The keys of the previous row (of `previousShape`) and their slots, by position.
+    private var previousRow: [(key: String, slot: Slot)] = []
+    private var previousShape = PINGRowDecoder.Shape.ingestion
+    /// Keys remembered at most, so that a document of ever new keys keeps memory flat.
+    private static let keysRemembered = 4096
+
+    init(settings: PINGMappingSettings) {
+        self.settings = settings
+    }
+
+    /// How many rule slots there are.
+    var ruleSlotCount: Int { ruleSlots.count }
+
+    /// The number of a rule's slot, numbering it when it is new; only while the rules are compiled.
+    func ruleSlot(_ slot: String) -> Int {
+        if let number = ruleSlots[slot] { return number }
+        ruleSlots[slot] = ruleSlots.count
+        return ruleSlots.count - 1
+    }
+
+    /// The slot of the key at `position` in a row, read from the previous row when its key there was the same.
+    ///
+    /// WHY: rows of one document give their keys in the same order, and comparing a key with the previous
+    /// row's costs a fraction of hashing it.
+    func slot(for key: String, at position: Int, shape: PINGRowDecoder.Shape) -> Slot {
+        if shape == previousShape, position < previousRow.count, previousRow[position].key == key {
+            return previousRow[position].slot
+        }
+        let slot = slot(for: key, shape: shape)
+        if shape != previousShape {
+            previousRow.removeAll()
+            previousShape = shape
+        }
+        if position < previousRow.count {
+            previousRow[position] = (key, slot)
+        } else if position == previousRow.count, position < Self.keysRemembered {
+            previousRow.append((key, slot))
+        }
+        return slot
+    }
+
+    /// The slot a row key names: its last segment is the attribute, the segments before it name the entity
+    /// (none: the individual in an ingestion payload, the retrieved record in a retrieval response).
+    private func slot(for key: String, shape: PINGRowDecoder.Shape) -> Slot {
+        if let slot = shape == .ingestion ? ingestionKeys[key] : retrievalKeys[key] { return slot }
+        let segments = key.split(separator: ".", omittingEmptySubsequences: false)
+        let attribute = String(segments.last ?? "")
+        let qualifiers = segments.dropLast()
+        let entity: String
+        if qualifiers.isEmpty {
+            entity = shape == .ingestion ? "individual" : "retrieved-record"
+        } else {
+            entity = settings.entity(qualifiers: qualifiers) ?? "unknown"
+        }
+        let name = entity + "." + attribute
+        let slot = ruleSlots[name].map(Slot.rule) ?? .other(name)
+        switch shape {
+        case .ingestion where ingestionKeys.count < Self.keysRemembered: ingestionKeys[key] = slot
+        case .retrieval where retrievalKeys.count < Self.keysRemembered: retrievalKeys[key] = slot
+        default: break
+        }
+        return slot
+    }
+}
+
 /// A row's attributes by entity and attribute name, with what has not been taken by a rule yet.
 private struct AttributeTable {
-    private var byAttribute: [String: (key: String, value: JSONValue)] = [:]
-    private var order: [String] = []
+    /// The attributes in their order in the row, the first of each slot only; nil once taken.
+    private var attributes: [(key: String, value: JSONValue)?] = []
+    /// For each rule slot, the position of its attribute in `attributes`, or -1.
+    private var ruleSlots: [Int]
+    /// The slots no rule names that the row gave already.
+    private var otherSlots: Set<String> = []
     private var unclaimed: [(key: String, value: JSONValue)] = []
     /// Keys naming an attribute that an earlier key of the row already gave.
     private(set) var repeated: [String] = []
 
-    init(row: [(key: String, value: JSONValue)], settings: PINGMappingSettings, shape: PINGRowDecoder.Shape) {
-        for (key, value) in row {
-            let segments = key.split(separator: ".", omittingEmptySubsequences: false)
-            let attribute = String(segments.last ?? "")
-            let qualifiers = segments.dropLast()
-            let entity: String
-            if qualifiers.isEmpty {
-                entity = shape == .ingestion ? "individual" : "retrieved-record"
-            } else {
-                entity = settings.entity(qualifiers: qualifiers) ?? "unknown"
+    init(row: [(key: String, value: JSONValue)], slots: SlotResolver, shape: PINGRowDecoder.Shape) {
+        ruleSlots = Array(repeating: -1, count: slots.ruleSlotCount)
+        attributes.reserveCapacity(row.count)
+        for (position, (key, value)) in row.enumerated() {
+            let isNew: Bool
+            switch slots.slot(for: key, at: position, shape: shape) {
+            case .rule(let number):
+                isNew = ruleSlots[number] < 0
+                if isNew { ruleSlots[number] = attributes.count }
+            case .other(let name):
+                isNew = otherSlots.insert(name).inserted
             }
-            let slot = entity + "." + attribute
-            if byAttribute[slot] == nil {
-                byAttribute[slot] = (key, value)
-                order.append(slot)
+            if isNew {
+                attributes.append((key, value))
             } else {
                 unclaimed.append((key, value))
                 repeated.append(key)
@@ -344,14 +450,18 @@ private struct AttributeTable {
         }
     }
 
-    /// Takes the attribute of `slot` (`entity.attribute`), which no later take then finds.
-    mutating func take(_ slot: String) -> (key: String, value: JSONValue)? {
-        byAttribute.removeValue(forKey: slot)
+    /// Takes the attribute of rule slot `slot`, which no later take then finds.
+    mutating func take(_ slot: Int) -> (key: String, value: JSONValue)? {
+        let position = ruleSlots[slot]
+        guard position >= 0 else { return nil }
+        ruleSlots[slot] = -1
+        defer { attributes[position] = nil }
+        return attributes[position]
     }
 
     /// The attributes no rule took, in their order in the row.
     var remaining: [(key: String, value: JSONValue)] {
-        order.compactMap { byAttribute[$0] } + unclaimed
+        attributes.compactMap { $0 } + unclaimed
     }
 }
 
