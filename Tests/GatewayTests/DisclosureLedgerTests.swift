@@ -22,6 +22,24 @@ import Testing
         return ledger.path
     }
 
+    /// The directory's ledger opened again after one closed, in the slot that one had (`ledger-1`).
+    ///
+    /// Another test of this process starting a program at that moment holds a copy of the closed ledger's
+    /// lock until the program starts (a forked child keeps the parent's descriptors until exec); the slot is
+    /// then busy for that instant, and a ledger opened meanwhile takes the next one. It is tried again until
+    /// the slot is free, for up to ten seconds.
+    static func reopen(_ directory: String, segmentBytes: Int = DisclosureLedger.defaultSegmentBytes) throws
+        -> DisclosureLedger
+    {
+        let slot = DisclosureLedger.livePath(directory, slot: 1)
+        for _ in 0..<500 {
+            let ledger = try DisclosureLedger(directory: directory, segmentBytes: segmentBytes)
+            if ledger.path == slot { return ledger }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return try DisclosureLedger(directory: directory, segmentBytes: segmentBytes)
+    }
+
     /// Appends `text` to `path` with no line break, as a crash in the middle of a line leaves it.
     static func appendCutLine(_ text: String, to path: String) throws {
         let handle = try #require(FileHandle(forWritingAtPath: path))
@@ -46,7 +64,7 @@ import Testing
             try ledger.append([Self.disclosure("TST-00017"), Self.disclosure(nil)])
             try ledger.append([Self.disclosure("TST-00018", to: "scope")])
         }
-        let reopened = try DisclosureLedger(directory: directory)
+        let reopened = try Self.reopen(directory)
         #expect(reopened.path == path)
         #expect(reopened.subject(of: "TST-00017") == subject)
         try reopened.append([Self.disclosure("TST-00017")])
@@ -93,7 +111,7 @@ import Testing
         let directory = folder.path("ledger")
         let path = try Self.ledgerFile(in: directory, appending: [Self.disclosure("TST-00001")])
         try Self.appendCutLine(#"{"sequence":2,"at":"20"#, to: path)
-        let reopened = try DisclosureLedger(directory: directory)
+        let reopened = try Self.reopen(directory)
         try reopened.append([Self.disclosure("TST-00002")])
         #expect(try DisclosureLedger.verify(path: path) == .intact(entries: 2))
     }
@@ -126,7 +144,7 @@ import Testing
         let sealed = try String(contentsOfFile: chain[0], encoding: .utf8)
 
         // Reopened, the slot goes on from its last line, wherever that is.
-        let reopened = try DisclosureLedger(directory: directory, segmentBytes: 1200)
+        let reopened = try Self.reopen(directory, segmentBytes: 1200)
         try reopened.append([Self.disclosure("TST-11")])
         let verdicts = try DisclosureLedger.verify(chain: try #require(DisclosureLedger.chains(in: directory)[1]))
         var entries = 0
@@ -167,7 +185,7 @@ import Testing
             try ledger.append([Self.disclosure("TST-3")])
         }
         #expect(try Self.lines(folder.path("ledger/ledger-1.jsonl")).isEmpty)
-        let reopened = try DisclosureLedger(directory: directory, segmentBytes: 1)
+        let reopened = try Self.reopen(directory, segmentBytes: 1)
         try reopened.append([Self.disclosure("TST-4")])
         let chain = try #require(DisclosureLedger.chains(in: directory)[1])
         #expect(chain.count == 4)
@@ -181,7 +199,7 @@ import Testing
         // Well over the 64 KiB first read from the end, and so is the cut line.
         let path = try Self.ledgerFile(in: directory, appending: (1...400).map { Self.disclosure("TST-\($0)") })
         try Self.appendCutLine(String(repeating: "x", count: 70_000), to: path)
-        let reopened = try DisclosureLedger(directory: directory)
+        let reopened = try Self.reopen(directory)
         try reopened.append([Self.disclosure("TST-401")])
         #expect(try DisclosureLedger.verify(path: path) == .intact(entries: 401))
     }
