@@ -65,6 +65,8 @@ import Testing
             "decisions-to-ping.yaml",
             "agreement: scenario-decisions\nversion: 1\nfields: [id, contacts, specificNeeds]\n")
         try FileManager.default.createDirectory(atPath: folder.path("incoming"), withIntermediateDirectories: true)
+        // Payloads encrypted and the sources' field hashes keyed, as a deployment with a store key runs.
+        let storeKey = try folder.write("store.key", String(repeating: "5c", count: 32) + "\n")
         return try folder.write(
             "gateway.yaml",
             """
@@ -73,6 +75,7 @@ import Testing
                 port: 0
                 tls: {certificate: \(certificates.serverCertificate), key: \(certificates.serverKey)}
             store: sqlite:outbox.sqlite
+            storeKey: {file: \(storeKey)}
             clients:
               - name: office
                 tokenHashes: [sha256:\(GatewayServeTests.sha256(token))]

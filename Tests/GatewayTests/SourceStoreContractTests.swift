@@ -16,7 +16,7 @@ import Testing
         let json = JSONValue.object(object)
         return NewRecord(
             key: key, contentHash: sha256Hex(json.jsonBytes), payload: json.jsonBytes,
-            fieldHashes: FieldHashes.of(json))
+            fieldHashes: FieldHashes.of(json, key: nil))
     }
 
     static func pull(_ records: [NewRecord], id: String, cursor: String? = nil) -> SourcePull {
@@ -90,7 +90,7 @@ import Testing
             [
                 HeldFields(
                     sources: ["ping-kakuma"], recordKey: "p1",
-                    fieldHashes: FieldHashes.of(JSONValue.object(["contacts": Self.phone])))
+                    fieldHashes: FieldHashes.of(JSONValue.object(["contacts": Self.phone]), key: nil))
             ], now: 3)
 
         // The system has not applied the write yet: the same content as before is unchanged, and the

@@ -208,14 +208,18 @@ public final class DeliveryService: @unchecked Sendable {
     /// A write that then fails leaves the memory of a value the gateway meant to write, which at most keeps
     /// that same value, should the partner enter it, from being sent back where it came from.
     private func recordWrites(_ prepared: [Prepared]) throws {
+        guard let sources = store as? any SourceStore else { return }
         var writes: [HeldFields] = []
         for case .ready(let send) in prepared where !send.target.pulledBy.isEmpty {
             guard let key = send.claim.recordKey,
                 let view = send.target.destination.heldView(of: send.record, context: send.context)
             else { continue }
-            writes.append(HeldFields(sources: send.target.pulledBy, recordKey: key, fieldHashes: FieldHashes.of(view)))
+            writes.append(
+                HeldFields(
+                    sources: send.target.pulledBy, recordKey: key,
+                    fieldHashes: FieldHashes.of(view, key: sources.fieldHashKey)))
         }
-        guard !writes.isEmpty, let sources = store as? any SourceStore else { return }
+        guard !writes.isEmpty else { return }
         try sources.recordWrites(writes, now: Date().timeIntervalSince1970)
     }
 

@@ -54,6 +54,12 @@ public struct PayloadSeal: Sendable {
         return key
     }
 
+    /// A key for `purpose` (such as keyed field hashes) derived from the store key: an HMAC of the purpose's
+    /// name under it, so that the store key itself is used only to seal.
+    func derivedKey(for purpose: String) -> [UInt8] {
+        TokenHash.hmacSHA256(Array(purpose.utf8), key: key)
+    }
+
     /// `payload` encrypted, bound to the content hash stored beside it.
     func seal(_ payload: [UInt8], contentHash: String) -> [UInt8] {
         var nonce = [UInt8](repeating: 0, count: Self.nonceBytes)

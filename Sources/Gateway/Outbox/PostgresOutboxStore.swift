@@ -24,6 +24,8 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
     let committer = GroupCommitter<NewBatch, BatchSummary>()
     /// Encrypts payloads at rest when the configuration gives a store key.
     private let seal: PayloadSeal?
+    /// Field hashes for the sources' memory of each subject are keyed when payloads are sealed.
+    public let fieldHashKey: [UInt8]?
 
     /// Opens the store at `url` and brings its schema to the latest version.
     ///
@@ -37,6 +39,7 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
         url: String, seal: PayloadSeal? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws {
         self.seal = seal
+        fieldHashKey = seal?.derivedKey(for: "primes-gateway field hashes")
         location = try PostgresLocation(url: url)
         do {
             password = try location.password?.read(environment: environment)

@@ -24,10 +24,13 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
     let committer = GroupCommitter<NewBatch, BatchSummary>()
     /// Encrypts payloads at rest when the configuration gives a store key.
     private let seal: PayloadSeal?
+    /// Field hashes for the sources' memory of each subject are keyed when payloads are sealed.
+    public let fieldHashKey: [UInt8]?
 
     /// Opens (creating when missing) the store at `path`; with `seal`, payloads are written encrypted.
     public init(path: String, seal: PayloadSeal? = nil) throws {
         self.seal = seal
+        fieldHashKey = seal?.derivedKey(for: "primes-gateway field hashes")
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         connection = try SQLiteConnection(path: path)

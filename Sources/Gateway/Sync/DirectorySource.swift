@@ -119,7 +119,8 @@ public struct DirectorySource: Sendable {
         }
         let reader = try makeReader(
             MemoryInput(bytes, name: name), environment.context(mappingOverride: source.mapping))
-        return try PulledRecords.read(reader, validator: environment.validator, report: &report)
+        return try PulledRecords.read(
+            reader, validator: environment.validator, fieldHashKey: store.fieldHashKey, report: &report)
     }
 
     /// Moves a processed file into its outcome's folder; a name already there gets the checksum's start

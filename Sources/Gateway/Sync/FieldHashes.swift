@@ -10,20 +10,28 @@ import PrimesModel
 /// Left out: the record's bookkeeping (`recordType`, `provenance`, `updatedAt`, `version`), which every
 /// system stamps its own way, and `extensions`, which hold what a system keeps beyond the canonical model
 /// (its own server fields, ids and leftovers) and are no decision of anyone's.
+///
+/// With a key (the store's, when payloads are encrypted), each hash is an HMAC of the field's name and value:
+/// a plain hash of one field is no secret, since the few thousand birth dates or the two hundred countries a
+/// value can be are quickly hashed and compared, and the stored hashes would tell what the encrypted payloads
+/// hide.
 enum FieldHashes {
     static let leftOut: Set<String> = ["recordType", "provenance", "updatedAt", "version", "extensions"]
 
-    static func of(_ record: CanonicalRecord) -> [String: String] {
+    static func of(_ record: CanonicalRecord, key: [UInt8]?) -> [String: String] {
         guard let json = try? JSONValue(encoding: record) else { return [:] }
-        return of(json)
+        return of(json, key: key)
     }
 
-    static func of(_ json: JSONValue) -> [String: String] {
+    static func of(_ json: JSONValue, key: [UInt8]?) -> [String: String] {
         guard case .object(let fields) = json else { return [:] }
         var hashes: [String: String] = [:]
         for (name, value) in fields where !leftOut.contains(name) {
-            // Sixteen bytes of SHA-256 are plenty to tell two values of one field apart.
-            hashes[name] = String(sha256Hex(value.jsonBytes).prefix(32))
+            // Sixteen bytes are plenty to tell two values of one field apart.
+            let digest =
+                key.map { TokenHash.hmacSHA256(Array((name + "\n").utf8) + value.jsonBytes, key: $0) }
+                ?? TokenHash.digest(of: value.jsonBytes, algorithm: .sha256)
+            hashes[name] = String(lowerHex(digest).prefix(32))
         }
         return hashes
     }

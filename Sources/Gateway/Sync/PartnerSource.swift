@@ -38,7 +38,8 @@ public struct PartnerSource: Sendable {
         let since = try store.sourceStatuses().first { $0.source == source.name }?.cursor
         let reader = try open(source, since, environment, environment.context(mappingOverride: source.mapping))
         var conversion = ConversionReport(from: source.format, to: "outbox")
-        let records = try PulledRecords.read(reader, validator: environment.validator, report: &conversion)
+        let records = try PulledRecords.read(
+            reader, validator: environment.validator, fieldHashKey: store.fieldHashKey, report: &conversion)
         let cursor = started.addingTimeInterval(-Self.overlapSeconds).ISO8601Format()
         let summary = try store.commitPull(
             SourcePull(

@@ -4,9 +4,10 @@ import PrimesModel
 /// Reads a source's records through the validator into records the store takes, each with the hashes its
 /// subject is compared by: of its whole content, and of each field.
 enum PulledRecords {
-    static func read(_ reader: any RecordReader, validator: Validator, report: inout ConversionReport) throws
-        -> [NewRecord]
-    {
+    /// - Parameter fieldHashKey: the store's key for field hashes (`SourceStore.fieldHashKey`).
+    static func read(
+        _ reader: any RecordReader, validator: Validator, fieldHashKey: [UInt8]?, report: inout ConversionReport
+    ) throws -> [NewRecord] {
         let encoder = CanonicalJSONEncoding()
         let content = SubjectContentHash()
         var records: [NewRecord] = []
@@ -16,7 +17,7 @@ enum PulledRecords {
             records.append(
                 NewRecord(
                     key: key, contentHash: content.hash(of: item.record), payload: encoder.bytes,
-                    fieldHashes: key == nil ? nil : FieldHashes.of(item.record),
+                    fieldHashes: key == nil ? nil : FieldHashes.of(item.record, key: fieldHashKey),
                     isWithdrawal: item.record.isConsentWithdrawal))
         }
         return records

@@ -24,6 +24,10 @@ public protocol SourceStore: AnyObject, Sendable {
     /// Lays the fields deliveries are about to write into a system over the memory of each subject kept by
     /// the sources pulling from that system, in one transaction.
     func recordWrites(_ writes: [HeldFields], now: Double) throws
+
+    /// The key field hashes are made with (`FieldHashes`): derived from the store key when payloads are
+    /// encrypted, nil (plain SHA-256) when they are not.
+    var fieldHashKey: [UInt8]? { get }
 }
 
 /// A file a source has processed, as its cursor remembers it.
