@@ -74,6 +74,13 @@ extension GatewayConfiguration {
         }
     }
 
+    /// The destinations that are the system `source` pulls from (the inverse of `sources(pullingFrom:)`).
+    public func destinations(pulledBy source: Source) -> [Destination] {
+        destinations.filter { destination in
+            sources(pullingFrom: destination).contains { $0.name == source.name }
+        }
+    }
+
     /// A base URL in the form two spellings of one system share: lower case, without a trailing slash.
     static func systemAddress(_ url: String) -> String {
         var text = url.lowercased()

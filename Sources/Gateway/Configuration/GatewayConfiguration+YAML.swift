@@ -35,9 +35,8 @@ struct ConfigurationReader {
         let top = try mapping(
             root, key: "",
             allowed: [
-                "listeners", "store", "storeKey", "previousStoreKeys", "ledger", "retention", "clients", "destinations",
-                "routes",
-                "delivery", "sources",
+                "listeners", "store", "storeKey", "previousStoreKeys", "ledger", "retention", "clients",
+                "destinations", "routes", "delivery", "sources",
             ])
         var configuration = GatewayConfiguration(
             file: file,
@@ -450,7 +449,6 @@ struct ConfigurationReader {
         }
     }
 
-    /// A duration: a number of seconds, or a number followed by `ms`, `s`, `m` or `h`.
     /// A number of days, 0 or more (fractions allowed).
     func days(_ node: YAMLNode, key: String) throws(ConfigurationError) -> Double {
         guard let value = Double(try scalar(node, key: key)), value >= 0 else {
@@ -459,6 +457,7 @@ struct ConfigurationReader {
         return value
     }
 
+    /// A duration: a number of seconds, or a number followed by `ms`, `s`, `m` or `h`.
     func seconds(_ node: YAMLNode, key: String) throws(ConfigurationError) -> Double {
         let text = try scalar(node, key: key)
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]

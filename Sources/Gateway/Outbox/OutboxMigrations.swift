@@ -96,14 +96,14 @@ enum OutboxMigrations {
     /// does, and it holds only waiting rows, not the delivered ones that pile up. SQLite claims one state at
     /// a time along `deliveries_due` and needs nothing more: the step is recorded there with no statement,
     /// so that both stores count the same versions.
-    /// Version 5: a withdrawal goes to every destination holding its subject, found by key alone (the
-    /// crosswalk's key begins with the destination).
-    private static let crosswalkByKey = ["CREATE INDEX IF NOT EXISTS crosswalk_by_key ON crosswalk (record_key)"]
-
     private static let waitingIndex = [
         "CREATE INDEX IF NOT EXISTS deliveries_waiting ON deliveries (next_attempt_at, id) "
             + "WHERE state IN ('queued', 'failed')"
     ]
+
+    /// Version 5: a withdrawal goes to every destination holding its subject, found by key alone (the
+    /// crosswalk's key begins with the destination).
+    private static let crosswalkByKey = ["CREATE INDEX IF NOT EXISTS crosswalk_by_key ON crosswalk (record_key)"]
 }
 
 extension SQLiteConnection {

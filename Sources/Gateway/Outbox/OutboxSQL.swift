@@ -29,8 +29,10 @@ enum OutboxSQL {
         "UPDATE records SET payload = ?2 WHERE id = ?1 AND length(payload) > 0 AND NOT EXISTS (SELECT 1 FROM "
         + "deliveries d WHERE d.record_id = records.id AND d.state NOT IN ('delivered', 'dismissed')) RETURNING id"
 
-    /// The destinations holding record key `?1`, in name order: where a withdrawal of its consent goes.
-    static let holders = "SELECT destination FROM crosswalk WHERE record_key = ?1 ORDER BY destination"
+    /// The destinations holding record key `?1` and the content hash each holds, in name order: where a
+    /// withdrawal of its consent goes.
+    static let holders =
+        "SELECT destination, content_hash FROM crosswalk WHERE record_key = ?1 ORDER BY destination"
 
     /// At most `?2` batches received before `?1` whose every delivery is delivered or dismissed (or that have
     /// none).

@@ -217,15 +217,9 @@ public final class PostgresOutboxStore: OutboxStore, GroupCommittingStore, @unch
             ])
         guard let recordId = inserted.first?.first?.integer, let key = record.key else { return 0 }
         var unchanged = 0
-        let holders = try connection.query(
-            OutboxSQL.postgres(OutboxSQL.holders) + " FOR SHARE", [.text(key)]
-        ).compactMap { $0.first?.text }
-        for destination in holders where !batch.origins.contains(destination) {
-            let held = try connection.query(
-                "SELECT content_hash FROM crosswalk WHERE destination = $1 AND record_key = $2",
-                [.text(destination), .text(key)]
-            ).first?.first?.text
-            let isUnchanged = held == record.contentHash
+        for row in try connection.query(OutboxSQL.postgres(OutboxSQL.holders) + " FOR SHARE", [.text(key)]) {
+            guard let destination = row.first?.text, !batch.origins.contains(destination) else { continue }
+            let isUnchanged = row.last?.text == record.contentHash
             if isUnchanged { unchanged += 1 }
             try connection.query(
                 "INSERT INTO deliveries (record_id, destination, state, attempts, next_attempt_at, lease_until, "

@@ -89,14 +89,7 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
                     ChangedFields.column(record.changedFields).map(SQLValue.text) ?? .null,
                 ])
             let recordId = connection.lastInsertedRow
-            let destinations =
-                record.isWithdrawal
-                ? try record.key.map { key in
-                    try connection.query(OutboxSQL.holders, [.text(key)]).compactMap { $0.first?.text }
-                        .filter { !batch.origins.contains($0) }
-                } ?? [] : batch.destinations
-            for destination in destinations {
-                let held = try record.key.map { key in try heldHash(destination: destination, key: key) }
+            for (destination, held) in try destinations(of: record, in: batch) {
                 let isUnchanged = held == record.contentHash
                 if isUnchanged { unchanged += 1 }
                 try connection.query(
@@ -127,6 +120,19 @@ public final class SQLiteOutboxStore: OutboxStore, GroupCommittingStore, @unchec
     /// Stable for a record's content and destination, so that a partner can drop a repeat after a crash.
     static func idempotencyKey(destination: String, record: NewRecord) -> String {
         sha256Hex(Array("\(destination)\n\(record.contentHash)".utf8))
+    }
+
+    /// Where `record` goes, each destination with the content hash the crosswalk says it holds: the batch's
+    /// destinations, or for a withdrawal those holding its subject but the batch's origins.
+    private func destinations(of record: NewRecord, in batch: NewBatch) throws -> [(String, String?)] {
+        guard let key = record.key else { return record.isWithdrawal ? [] : batch.destinations.map { ($0, nil) } }
+        guard record.isWithdrawal else {
+            return try batch.destinations.map { ($0, try heldHash(destination: $0, key: key)) }
+        }
+        return try connection.query(OutboxSQL.holders, [.text(key)]).compactMap { row in
+            guard let destination = row.first?.text, !batch.origins.contains(destination) else { return nil }
+            return (destination, row.last?.text)
+        }
     }
 
     private func heldHash(destination: String, key: String) throws -> String? {

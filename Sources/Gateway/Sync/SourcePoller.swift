@@ -50,11 +50,9 @@ public struct SourcePoller: Sendable {
                 guard let open = readers.byKind[source.kind] else {
                     throw SyncError.kindNotPollable(source: source.name, kind: source.kind.rawValue)
                 }
-                let origins = configuration.destinations.filter { destination in
-                    configuration.sources(pullingFrom: destination).contains { $0.name == source.name }
-                }.map(\.name)
                 report = try PartnerSource(
-                    source: source, destinations: configuration.destinations(forSource: source), origins: origins,
+                    source: source, destinations: configuration.destinations(forSource: source),
+                    origins: configuration.destinations(pulledBy: source).map(\.name),
                     environment: runtime.environment, store: store, open: open
                 ).poll()
             }
